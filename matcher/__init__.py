@@ -1,0 +1,1 @@
+"""Volunteer matching: the v1 problem model, the matching rules, the solver and its CLI."""

@@ -157,7 +157,9 @@ def clash(
     return gap(a_start, a_end, b_start, b_end) < timedelta(minutes=min_rest_minutes)
 
 
-def _caps_reasons(volunteer: Volunteer, shifts: list[Shift]) -> list[str]:
+def caps_reasons(volunteer: Volunteer, shifts: Iterable[Shift]) -> tuple[str, ...]:
+    """Which caps ("max_shifts", "max_hours") the volunteer's `shifts` together exceed."""
+    shifts = list(shifts)
     reasons: list[str] = []
     if volunteer.max_shifts is not None and len(shifts) > volunteer.max_shifts:
         reasons.append("max_shifts")
@@ -165,7 +167,7 @@ def _caps_reasons(volunteer: Volunteer, shifts: list[Shift]) -> list[str]:
         seconds = sum((s.end - s.start).total_seconds() for s in shifts)
         if seconds > volunteer.max_hours * 3600.0 + HOURS_EPS_S:
             reasons.append("max_hours")
-    return reasons
+    return tuple(reasons)
 
 
 def within_caps(volunteer: Volunteer, taken: Iterable[Shift], extra: Shift | None = None) -> bool:
@@ -173,7 +175,7 @@ def within_caps(volunteer: Volunteer, taken: Iterable[Shift], extra: Shift | Non
     shifts = list(taken)
     if extra is not None:
         shifts.append(extra)
-    return not _caps_reasons(volunteer, shifts)
+    return not caps_reasons(volunteer, shifts)
 
 
 def schedule_reasons(
@@ -191,5 +193,5 @@ def schedule_reasons(
         for t in taken
     ):
         reasons.append("rest")
-    reasons.extend(_caps_reasons(volunteer, [*taken, shift]))
+    reasons.extend(caps_reasons(volunteer, [*taken, shift]))
     return tuple(reasons)

@@ -1,0 +1,5 @@
+"""Entry point of `python -m matcher`."""
+
+from matcher.cli import main
+
+raise SystemExit(main())

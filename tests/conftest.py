@@ -1,0 +1,313 @@
+"""Shared fixtures: the app on SQLite and (with TEST_DATABASE_URL) PostgreSQL, clients, factories."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+REFERENCE_TABLES = {"governorate", "skill", "alembic_version"}
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+PASSWORD = "correct horse battery"
+
+
+def reset_postgres(url: str) -> None:
+    """Drop and recreate the public schema of the test database (fails loudly if unreachable)."""
+    from web.config import normalise_database_url
+
+    engine = sa.create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def backend_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if backend == "postgresql":
+        assert TEST_DATABASE_URL
+        reset_postgres(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    from web import create_app
+
+    config = {
+        "TESTING": True,
+        "APP_ENV": "test",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "localhost",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend under test: ``sqlite`` always, ``postgresql`` when configured."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return backend_url(backend, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database_url: str) -> Iterator[Flask]:
+    """An app whose database has been upgraded to head once per backend."""
+    from flask_migrate import upgrade
+
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade()
+    yield app
+    from web.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+def clean_database(app: Flask) -> None:
+    """Remove every row but the reference data the migrations seed."""
+    from web.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(migrated_app: Flask) -> Iterator[Flask]:
+    """The app with a clean database and an application context pushed."""
+    clean_database(migrated_app)
+    with migrated_app.app_context():
+        yield migrated_app
+        from web.extensions import db
+
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+class Factory:
+    """Builds domain rows directly for tests (the services are tested through their own API)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    @property
+    def db(self):  # noqa: ANN201
+        from web.extensions import db
+
+        return db
+
+    def governorate(self, code: str = "EG-C"):  # noqa: ANN201
+        from web.models import Governorate
+
+        return self.db.session.execute(
+            sa.select(Governorate).where(Governorate.code == code)
+        ).scalar_one()
+
+    def skill(self, code: str = "tutoring"):  # noqa: ANN201
+        from web.models import Skill
+
+        return self.db.session.execute(sa.select(Skill).where(Skill.code == code)).scalar_one()
+
+    def user(self, role: str = "volunteer", commit: bool = True, **kw: Any):  # noqa: ANN201
+        from web.models import User
+
+        n = self._next()
+        user = User(
+            full_name=kw.pop("full_name", f"Test {role} {n}"),
+            email=kw.pop("email", f"{role}{n}@example.org"),
+            phone=kw.pop("phone", f"+2010{n:08d}"),
+            role=role,
+            phone_verified=kw.pop("phone_verified", True),
+            locale=kw.pop("locale", None),
+            **kw,
+        )
+        user.set_password(PASSWORD)
+        self.db.session.add(user)
+        if commit:
+            self.db.session.commit()
+        return user
+
+    def volunteer(  # noqa: ANN201
+        self,
+        *,
+        gender: str = "female",
+        age: int = 25,
+        governorate: str = "EG-C",
+        lat: float = 30.05,
+        lon: float = 31.24,
+        radius: float = 25.0,
+        skills: tuple[str, ...] = (),
+        availability: tuple[tuple[int, str, str], ...] = tuple((d, "08:00", "22:00") for d in range(7)),
+        max_shifts: int | None = None,
+        max_hours: float | None = None,
+        languages: tuple[str, ...] = ("ar",),
+        **user_kw: Any,
+    ):
+        from web.models import AvailabilityRule, VolunteerProfile
+
+        user = self.user("volunteer", commit=False, **user_kw)
+        today = date.today()
+        profile = VolunteerProfile(
+            user=user,
+            gender=gender,
+            date_of_birth=date(today.year - age, 1, 1) if today >= date(today.year, 1, 1) else None,
+            governorate=self.governorate(governorate),
+            home_lat=lat,
+            home_lon=lon,
+            travel_radius_km=radius,
+            max_shifts_per_week=max_shifts,
+            max_hours_per_week=max_hours,
+            languages=list(languages),
+            sms_consent=True,
+            skills=[self.skill(code) for code in skills],
+        )
+        for weekday, start, end in availability:
+            profile.availability_rules.append(
+                AvailabilityRule(
+                    weekday=weekday,
+                    start_time=time.fromisoformat(start),
+                    end_time=time.fromisoformat(end),
+                )
+            )
+        self.db.session.add(profile)
+        self.db.session.commit()
+        return user
+
+    def institution(self, *, managers: tuple = (), governorate: str = "EG-C", **kw: Any):  # noqa: ANN201
+        from web.models import Institution
+
+        n = self._next()
+        institution = Institution(
+            kind=kw.pop("kind", "orphanage"),
+            governorate=self.governorate(governorate),
+            name_ar=kw.pop("name_ar", f"دار الأمل {n}"),
+            name_en=kw.pop("name_en", f"Dar Al Amal {n}"),
+            address_ar=kw.pop("address_ar", "شارع النيل"),
+            address_en=kw.pop("address_en", "Nile Street"),
+            lat=kw.pop("lat", 30.06),
+            lon=kw.pop("lon", 31.25),
+            **kw,
+        )
+        institution.managers.extend(managers)
+        self.db.session.add(institution)
+        self.db.session.commit()
+        return institution
+
+    def opportunity(self, institution: Any = None, **kw: Any):  # noqa: ANN201
+        from web.models import Opportunity
+
+        institution = institution or self.institution()
+        n = self._next()
+        opportunity = Opportunity(
+            institution=institution,
+            title_ar=kw.pop("title_ar", f"تدريس أسبوعي {n}"),
+            title_en=kw.pop("title_en", f"Weekly tutoring {n}"),
+            description_ar=kw.pop("description_ar", "مساعدة الأطفال في المذاكرة"),
+            description_en=kw.pop("description_en", "Help children with homework"),
+            status=kw.pop("status", "open"),
+            **kw,
+        )
+        self.db.session.add(opportunity)
+        self.db.session.commit()
+        return opportunity
+
+    def shift(  # noqa: ANN201
+        self,
+        opportunity: Any = None,
+        *,
+        start: datetime | None = None,
+        hours: float = 3,
+        needed: int = 3,
+        skills: dict[str, int] | None = None,
+        **kw: Any,
+    ):
+        from web.models import Shift, ShiftSkillRequirement
+
+        opportunity = opportunity or self.opportunity()
+        if start is None:
+            start = (datetime.now(UTC) + timedelta(days=2)).replace(
+                hour=8, minute=0, second=0, microsecond=0
+            )
+        skills = skills or {}
+        shift = Shift(
+            opportunity=opportunity,
+            institution_id=opportunity.institution_id,
+            starts_at=start,
+            ends_at=start + timedelta(hours=hours),
+            needed=needed,
+            open_places=needed - sum(skills.values()),
+            open_taken=0,
+            **kw,
+        )
+        for code, places in skills.items():
+            shift.requirements.append(ShiftSkillRequirement(skill=self.skill(code), places=places))
+        self.db.session.add(shift)
+        self.db.session.commit()
+        return shift
+
+
+@pytest.fixture
+def factory(app: Flask) -> Factory:
+    return Factory(app)
+
+
+def login(client: FlaskClient, user: Any, password: str = PASSWORD) -> None:
+    """Log a user in through Flask-Login's session (the login form is tested on its own)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def login_as(client: FlaskClient):  # noqa: ANN201
+    """``login_as(user)`` logs the test client in as that user."""
+
+    def _login(user: Any) -> FlaskClient:
+        login(client, user)
+        return client
+
+    return _login
+
+
+def csrf_token_from(html: str) -> str:
+    """Pull the CSRF token out of a rendered form."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no csrf token in page"
+    return match.group(1)

@@ -1,0 +1,12 @@
+"""Registers the app's `flask` commands, each group living beside the area it serves."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every command group to the app's CLI."""
+    from web.commands.translate import translate
+
+    app.cli.add_command(translate)

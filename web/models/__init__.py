@@ -1,0 +1,51 @@
+"""Every model of the app, importable from one place."""
+
+from web.models.assignment import HOLDING_STATES, SOURCES, STATES, TRANSITIONS, Assignment
+from web.models.audit import AuditEvent
+from web.models.base import UTCDateTime, utcnow
+from web.models.institution import INSTITUTION_KINDS, Institution
+from web.models.opportunity import (
+    GENDER_RULES,
+    Opportunity,
+    OpportunityInterest,
+    Shift,
+    ShiftSeries,
+    ShiftSkillRequirement,
+)
+from web.models.reference import Governorate, Skill
+from web.models.user import ROLES, STAFF_ROLES, User
+from web.models.volunteer import (
+    GENDERS,
+    LANGUAGES,
+    AvailabilityException,
+    AvailabilityRule,
+    VolunteerProfile,
+)
+
+__all__ = [
+    "GENDERS",
+    "GENDER_RULES",
+    "HOLDING_STATES",
+    "INSTITUTION_KINDS",
+    "LANGUAGES",
+    "ROLES",
+    "SOURCES",
+    "STAFF_ROLES",
+    "STATES",
+    "TRANSITIONS",
+    "Assignment",
+    "AuditEvent",
+    "AvailabilityException",
+    "AvailabilityRule",
+    "Governorate",
+    "Institution",
+    "Opportunity",
+    "OpportunityInterest",
+    "Shift",
+    "ShiftSeries",
+    "ShiftSkillRequirement",
+    "Skill",
+    "User",
+    "VolunteerProfile",
+    "utcnow",
+]

@@ -1,0 +1,47 @@
+"""The site navigation: which links each role sees."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+_LINKS = {
+    "anonymous": [
+        ("opportunities.browse", _l("Opportunities")),
+        ("auth.register", _l("Register")),
+        ("auth.login", _l("Log in")),
+    ],
+    "volunteer": [
+        ("opportunities.browse", _l("Opportunities")),
+        ("volunteer.shifts", _l("Shifts I can do")),
+        ("volunteer.my_shifts", _l("My shifts")),
+        ("volunteer.availability", _l("Availability")),
+        ("volunteer.profile", _l("Profile")),
+        ("auth.account", _l("Account")),
+    ],
+    "manager": [
+        ("manager.dashboard", _l("My institutions")),
+        ("opportunities.browse", _l("Opportunities")),
+        ("auth.account", _l("Account")),
+    ],
+    "coordinator": [
+        ("coordinator.coverage", _l("Coverage")),
+        ("coordinator.at_risk", _l("Shifts at risk")),
+        ("opportunities.browse", _l("Opportunities")),
+        ("auth.account", _l("Account")),
+    ],
+    "admin": [
+        ("coordinator.coverage", _l("Coverage")),
+        ("admin.users", _l("Staff accounts")),
+        ("manager.dashboard", _l("Institutions")),
+        ("auth.account", _l("Account")),
+    ],
+}
+
+
+def nav_links() -> list[tuple[str, str]]:
+    """Links for the current user's role, keeping only endpoints the app has."""
+    role = current_user.role if current_user.is_authenticated else "anonymous"
+    views = current_app.view_functions
+    return [(endpoint, str(label)) for endpoint, label in _LINKS[role] if endpoint in views]

@@ -1,0 +1,1 @@
+"""Services: the rules and transactions of the app, between the views and the models."""

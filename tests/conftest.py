@@ -1,4 +1,4 @@
-"""Shared fixtures: the app on SQLite and (with TEST_DATABASE_URL) PostgreSQL, clients, factories."""
+"""Shared fixtures: the app on SQLite and PostgreSQL (TEST_DATABASE_URL), clients, factories."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REFERENCE_TABLES = {"governorate", "skill", "alembic_version"}
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 PASSWORD = "correct horse battery"
+ALL_WEEK = tuple((day, "08:00", "22:00") for day in range(7))
 
 
 def reset_postgres(url: str) -> None:
@@ -128,24 +129,24 @@ class Factory:
         return self._n
 
     @property
-    def db(self):  # noqa: ANN201
+    def db(self):
         from web.extensions import db
 
         return db
 
-    def governorate(self, code: str = "EG-C"):  # noqa: ANN201
+    def governorate(self, code: str = "EG-C"):
         from web.models import Governorate
 
         return self.db.session.execute(
             sa.select(Governorate).where(Governorate.code == code)
         ).scalar_one()
 
-    def skill(self, code: str = "tutoring"):  # noqa: ANN201
+    def skill(self, code: str = "tutoring"):
         from web.models import Skill
 
         return self.db.session.execute(sa.select(Skill).where(Skill.code == code)).scalar_one()
 
-    def user(self, role: str = "volunteer", commit: bool = True, **kw: Any):  # noqa: ANN201
+    def user(self, role: str = "volunteer", commit: bool = True, **kw: Any):
         from web.models import User
 
         n = self._next()
@@ -164,7 +165,7 @@ class Factory:
             self.db.session.commit()
         return user
 
-    def volunteer(  # noqa: ANN201
+    def volunteer(
         self,
         *,
         gender: str = "female",
@@ -174,7 +175,7 @@ class Factory:
         lon: float = 31.24,
         radius: float = 25.0,
         skills: tuple[str, ...] = (),
-        availability: tuple[tuple[int, str, str], ...] = tuple((d, "08:00", "22:00") for d in range(7)),
+        availability: tuple[tuple[int, str, str], ...] = ALL_WEEK,
         max_shifts: int | None = None,
         max_hours: float | None = None,
         languages: tuple[str, ...] = ("ar",),
@@ -210,7 +211,7 @@ class Factory:
         self.db.session.commit()
         return user
 
-    def institution(self, *, managers: tuple = (), governorate: str = "EG-C", **kw: Any):  # noqa: ANN201
+    def institution(self, *, managers: tuple = (), governorate: str = "EG-C", **kw: Any):
         from web.models import Institution
 
         n = self._next()
@@ -230,7 +231,7 @@ class Factory:
         self.db.session.commit()
         return institution
 
-    def opportunity(self, institution: Any = None, **kw: Any):  # noqa: ANN201
+    def opportunity(self, institution: Any = None, **kw: Any):
         from web.models import Opportunity
 
         institution = institution or self.institution()
@@ -248,7 +249,7 @@ class Factory:
         self.db.session.commit()
         return opportunity
 
-    def shift(  # noqa: ANN201
+    def shift(
         self,
         opportunity: Any = None,
         *,
@@ -296,7 +297,7 @@ def login(client: FlaskClient, user: Any, password: str = PASSWORD) -> None:
 
 
 @pytest.fixture
-def login_as(client: FlaskClient):  # noqa: ANN201
+def login_as(client: FlaskClient):
     """``login_as(user)`` logs the test client in as that user."""
 
     def _login(user: Any) -> FlaskClient:

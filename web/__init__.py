@@ -88,7 +88,8 @@ def configure_templates(app: Flask) -> None:
         format_local_time=i18n.format_local_time,
         nav_links=nav_links,
     )
-    app.jinja_env.add_extension("jinja2.ext.i18n")  # {% trans %} blocks; Flask-Babel installs gettext
+    # {% trans %} blocks; Flask-Babel installs the gettext functions.
+    app.jinja_env.add_extension("jinja2.ext.i18n")
 
 
 def configure_blueprints(app: Flask) -> None:

@@ -25,8 +25,21 @@ def translate() -> None:
 @translate.command()
 def extract() -> None:
     """Extract every message into translations/messages.pot."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--sort-by-file",
-             "--no-wrap", "-o", str(POT), "web", "matcher")
+    _pybabel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "-k",
+        "lazy_gettext",
+        "--sort-by-file",
+        "--no-wrap",
+        "-o",
+        str(POT),
+        "web",
+        "matcher",
+    )
 
 
 @translate.command()
@@ -37,6 +50,6 @@ def update() -> None:
 
 
 @translate.command()
-def compile() -> None:  # noqa: A001 - the command's public name
+def compile() -> None:
     """Compile the catalogues to .mo files."""
     _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")

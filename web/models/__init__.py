@@ -2,7 +2,7 @@
 
 from web.models.assignment import HOLDING_STATES, SOURCES, STATES, TRANSITIONS, Assignment
 from web.models.audit import AuditEvent
-from web.models.base import UTCDateTime, utcnow
+from web.models.base import UTCDateTime, utcnow  # noqa: F401 - re-exported
 from web.models.institution import INSTITUTION_KINDS, Institution
 from web.models.opportunity import (
     GENDER_RULES,

@@ -63,9 +63,7 @@ class Assignment(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     shift_id: Mapped[int] = mapped_column(ForeignKey("shift.id", ondelete="CASCADE"), index=True)
-    volunteer_id: Mapped[int] = mapped_column(
-        ForeignKey("user.id", ondelete="CASCADE"), index=True
-    )
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     position_skill_id: Mapped[int | None] = mapped_column(ForeignKey("skill.id"))
     source: Mapped[str] = mapped_column(String(10), default="self")
     state: Mapped[str] = mapped_column(String(12), index=True)

@@ -138,7 +138,9 @@ class Shift(db.Model):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("needed >= 1 AND needed <= 500", name="needed_range"),
         CheckConstraint("open_places >= 0 AND open_places <= needed", name="open_places_range"),
-        CheckConstraint("open_taken >= 0 AND open_taken <= open_places", name="open_not_overbooked"),
+        CheckConstraint(
+            "open_taken >= 0 AND open_taken <= open_places", name="open_not_overbooked"
+        ),
         CheckConstraint("gender IN ('any', 'female', 'male')", name="gender_known"),
         CheckConstraint("min_age >= 0 AND min_age <= 120", name="min_age_range"),
         CheckConstraint("priority BETWEEN 1 AND 5", name="priority_range"),

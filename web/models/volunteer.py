@@ -35,18 +35,14 @@ LANGUAGES = ("ar", "en", "fr", "de", "es", "it", "tr", "ur", "sgn")
 volunteer_skill = Table(
     "volunteer_skill",
     db.metadata,
-    Column(
-        "profile_id", ForeignKey("volunteer_profile.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("profile_id", ForeignKey("volunteer_profile.id", ondelete="CASCADE"), primary_key=True),
     Column("skill_id", ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True),
 )
 
 volunteer_preferred_institution = Table(
     "volunteer_preferred_institution",
     db.metadata,
-    Column(
-        "profile_id", ForeignKey("volunteer_profile.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("profile_id", ForeignKey("volunteer_profile.id", ondelete="CASCADE"), primary_key=True),
     Column("institution_id", ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True),
 )
 

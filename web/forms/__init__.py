@@ -1,0 +1,1 @@
+"""Flask-WTF forms, one module per area, sharing the fields in ``fields``."""

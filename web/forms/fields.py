@@ -1,0 +1,114 @@
+"""Form fields shared by every area: clean text, and numbers typed with any digits."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, FloatField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms.validators import ValidationError
+
+from web.i18n import ascii_digits
+
+# Bidi overrides/isolates and zero-width characters: invisible, and used to disguise text.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def clean_text(value: str | None) -> str:
+    """NFC-normalise, drop invisible direction and zero-width marks and control characters."""
+    if not value:
+        return ""
+    value = unicodedata.normalize("NFC", value)
+    value = _INVISIBLE.sub("", value)
+    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return value.strip()
+
+
+class CleanStringField(StringField):
+    """A one-line text field whose value is cleaned of invisible and control characters."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        self.data = clean_text(self.data).replace("\n", " ").replace("\t", " ")
+
+
+class CleanTextAreaField(TextAreaField):
+    """A multi-line text field cleaned like ``CleanStringField`` (line breaks kept)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        self.data = clean_text(self.data)
+
+
+class DigitsMixin:
+    """Turns Arabic-Indic and Persian digits into ASCII before the number is parsed."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            valuelist = [ascii_digits(str(v)).strip() for v in valuelist]
+        super().process_formdata(valuelist)  # type: ignore[misc]
+
+
+class LocalIntegerField(DigitsMixin, IntegerField):
+    """An integer field that accepts ٠-٩ and ۰-۹ as well as 0-9."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.messages = {"invalid": _l("Enter a whole number.")}
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(_l("Enter a whole number."))) from exc
+
+
+class LocalFloatField(DigitsMixin, FloatField):
+    """A decimal field that accepts Arabic-Indic digits and the Arabic decimal separator."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(_l("Enter a number."))) from exc
+
+
+class LocalDateField(DigitsMixin, DateField):
+    """A date field (YYYY-MM-DD) that accepts Arabic-Indic digits."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(_l("Enter a date as YYYY-MM-DD."))) from exc
+
+
+class LocalTimeField(DigitsMixin, TimeField):
+    """A time field (HH:MM) that accepts Arabic-Indic digits."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(_l("Enter a time as HH:MM."))) from exc
+
+
+def parse_int_arg(value: str | None) -> int | None:
+    """Parse a query-string integer (any digits); ``None`` when absent or not a number."""
+    if value is None:
+        return None
+    text = ascii_digits(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+def reject_past(moment: datetime | date | time | None, now: datetime) -> None:
+    """Raise a form error when a moment lies in the past."""
+    if isinstance(moment, datetime) and moment < now:
+        raise ValidationError(_l("This time is in the past."))

@@ -1,1 +1,1 @@
-"""Benchmarks for the matcher: instance generator, peer methods and the runner behind docs/benchmarks.md."""
+"""Benchmarks for the matcher: instance generator, peer methods, runner (docs/benchmarks.md)."""

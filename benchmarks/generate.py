@@ -1,4 +1,4 @@
-"""Generator of realistic `volunteer-matching/v1` problems: one week of care-institution shifts in Egypt.
+"""Generator of realistic `volunteer-matching/v1` problems: a week of care shifts in Egypt.
 
 Usage: ``python -m benchmarks.generate --volunteers N --shifts M --seed S [-o FILE]``.
 
@@ -6,7 +6,9 @@ Everything is drawn with numpy from one seeded generator, so the same arguments 
 same JSON text. Places, people and rules follow the shape of the real service:
 
 - institutions (about one per ten shifts a week) and volunteers live in Egypt's 27 governorates,
-  drawn by population and scattered around each governorate's main city;
+  drawn by population and scattered around each governorate's main city; a small instance is a
+  young service that covers Cairo first, then Giza, Alexandria, Qalyubia and the rest by
+  population, reaching all of Egypt at 15,000 shifts a week;
 - shifts use three daily blocks (09-12, 13-17, 18-21) and, for a quarter of them, other lengths
   (2 h, 4 h, 6 h) at half-hour starts, so windows overlap and the block structure does not hold;
 - shifts carry skill places, gender rules (girls' orphanages ask for women on many shifts), a
@@ -35,8 +37,8 @@ MIN_REST_MINUTES = 30
 
 # name, population (millions, about 2023), main city latitude, longitude, scatter sigma in km
 GOVERNORATES: tuple[tuple[str, float, float, float, float], ...] = (
-    ("Cairo", 10.3, 30.044, 31.236, 7.0),
-    ("Giza", 9.4, 30.013, 31.209, 8.0),
+    ("Cairo", 10.3, 30.044, 31.236, 9.0),
+    ("Giza", 9.4, 30.013, 31.209, 10.0),
     ("Sharqia", 7.8, 30.587, 31.502, 18.0),
     ("Dakahlia", 7.0, 31.041, 31.378, 16.0),
     ("Beheira", 6.8, 31.034, 30.468, 20.0),
@@ -79,6 +81,11 @@ SKILL_BY_KIND = {
     "disability_centre": (0.15, 0.10, 0.15, 0.20, 0.20, 0.0, 0.20),
     "other": (0.2, 0.15, 0.15, 0.15, 0.15, 0.15, 0.05),
 }
+# a service grows from Greater Cairo and Alexandria outward: a small instance covers the first
+# governorates of this order (by population share), and from FULL_INSTITUTIONS on all of Egypt,
+# so the number of suitable shifts per volunteer stays realistic at every size
+ROLLOUT_FIRST = ("Cairo", "Giza", "Alexandria", "Qalyubia")
+FULL_INSTITUTIONS = 1500
 # (start, end) in hours of the three daily blocks
 BLOCKS = ((9, 12), (13, 17), (18, 21))
 KM_PER_DEG = 111.2
@@ -110,8 +117,26 @@ def _scatter(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, sigma_k
     return np.round(new_lat, 5), np.round(new_lon, 5)
 
 
-def _institutions(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+def covered_population(n_institutions: int) -> np.ndarray:
+    """Population weight per governorate, zero for governorates the service has not reached."""
     pop = np.array([g[1] for g in GOVERNORATES])
+    names = [g[0] for g in GOVERNORATES]
+    first = [names.index(name) for name in ROLLOUT_FIRST]
+    rest = [i for i in np.argsort(-pop, kind="stable") if i not in first]
+    order = first + rest
+    share = min(1.0, n_institutions / FULL_INSTITUTIONS) * pop.sum()
+    covered = np.zeros_like(pop)
+    total = 0.0
+    for i in order:
+        covered[i] = pop[i]
+        total += pop[i]
+        if total >= share - 1e-9:
+            break
+    return covered
+
+
+def _institutions(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    pop = covered_population(n)
     gov = rng.choice(len(GOVERNORATES), size=n, p=pop / pop.sum())
     c_lat = np.array([g[2] for g in GOVERNORATES])[gov]
     c_lon = np.array([g[3] for g in GOVERNORATES])[gov]
@@ -246,7 +271,7 @@ def generate(volunteers: int, shifts: int, seed: int) -> dict:
     # --- volunteers -----------------------------------------------------------------------
     # mostly near an institution's governorate (drawn by shifts), some anywhere by population
     anchor = rng.choice(n_inst, size=volunteers, p=per_inst / per_inst.sum())
-    pop = np.array([g[1] for g in GOVERNORATES])
+    pop = covered_population(n_inst)
     elsewhere = rng.random(volunteers) < 0.12
     v_gov = np.where(elsewhere, rng.choice(len(GOVERNORATES), size=volunteers, p=pop / pop.sum()),
                      inst["gov"][anchor])
@@ -264,7 +289,7 @@ def generate(volunteers: int, shifts: int, seed: int) -> dict:
     age_missing = rng.random(volunteers) < 0.01
     holds = rng.random((volunteers, len(SKILLS))) < np.array(SKILL_HOLD_P)
     radius = _pick_weighted(rng, volunteers, (5, 10, 15, 20, 30, 50),
-                            (0.12, 0.25, 0.22, 0.20, 0.13, 0.08))
+                            (0.15, 0.30, 0.22, 0.17, 0.10, 0.06))
     w_count, w_start, w_end = _availability(rng, volunteers)
     max_shifts = _pick_weighted(rng, volunteers, (1, 2, 3, 4, 5), (0.15, 0.30, 0.25, 0.18, 0.12))
     max_hours = np.clip(np.round(max_shifts * rng.uniform(2.5, 5.0, volunteers)), 4, 20)

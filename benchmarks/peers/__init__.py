@@ -1,1 +1,1 @@
-"""Peer methods the matcher is measured against: first-come greedy sign-up and a naive CP-SAT model."""
+"""Peer methods the matcher is measured against: first-come greedy sign-up, naive CP-SAT."""

@@ -83,7 +83,7 @@ class CandidateIndex:
 
 
 def priority_weights(problem: Problem) -> dict[int, int]:
-    """Integer weight per priority so that one place of a higher priority outweighs all lower ones."""
+    """Integer weight per priority: one place of a higher priority outweighs all lower ones."""
     demand: dict[int, int] = {}
     for shift in problem.shifts:
         demand[shift.priority] = demand.get(shift.priority, 0) + shift.needed
@@ -122,14 +122,14 @@ class Roster:
         self.free = np.array([s.needed for s in self.problem.shifts], dtype=np.int64)
         self.taken = [[] for _ in self.problem.volunteers]
 
-    def free_position(self, v: int, s: int) -> str | None | bool:
-        """The first position of shift `s` open to volunteer `v` with a place left, else False."""
+    def free_position(self, v: int, s: int) -> tuple[bool, str | None]:
+        """(True, position) for the first position of `s` open to `v` with a place left."""
         vol = self.problem.volunteers[v]
         shift = self.problem.shifts[s]
         for position in eligibility.positions_for(vol, shift):
             if self.left[s].get(position, 0) > 0:
-                return position
-        return False
+                return True, position
+        return False, None
 
     def add(self, v: int, s: int, position: str | None) -> None:
         self.pairs.append((v, s, position))
@@ -147,18 +147,17 @@ def place_locked(roster: Roster, vol_pos: Mapping[str, int], shift_pos: Mapping[
     for pair in problem.locked:
         v, s = vol_pos[pair.volunteer_id], shift_pos[pair.shift_id]
         vol, shift = problem.volunteers[v], problem.shifts[s]
-        position = roster.free_position(v, s)
+        found, position = roster.free_position(v, s)
         reasons = list(eligibility.pair_reasons(vol, shift, problem.institution_of(shift)))
         reasons += eligibility.schedule_reasons(
             vol, shift, roster.taken[v], problem.settings.min_rest_minutes)
-        if position is False:
-            position = None
+        if not found:
             reasons.append("no place left")
         if reasons:
             roster.warnings.append(
                 f"locked pair {pair.volunteer_id} / {pair.shift_id} kept although it breaks: "
                 + ", ".join(reasons))
-        roster.add(v, s, position)  # type: ignore[arg-type]
+        roster.add(v, s, position)
         done.add((v, s))
     return done
 
@@ -204,7 +203,7 @@ def solution_dict(roster: Roster, status: str, seconds: float,
 
 
 def cli(prog: str, description: str, argv: Sequence[str] | None) -> argparse.Namespace:
-    """Common command line of the peers: PROBLEM [-o OUT] [--seed N] [--time-limit S] [--stats F]."""
+    """Command line of the peers: PROBLEM [-o OUT] [--seed N] [--time-limit S] [--stats F]."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("problem", help="v1 problem JSON file")
     parser.add_argument("-o", "--output", default=None, help="solution file (default: stdout)")

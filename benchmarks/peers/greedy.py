@@ -68,12 +68,12 @@ def greedy(problem: Problem, seed: int = 0, clock: Clock | None = None) -> dict:
             shift = problem.shifts[s]
             if not eligibility.is_eligible(vol, shift, problem.institution_of(shift)):
                 continue
-            position = roster.free_position(v, s)
-            if position is False:
+            found, position = roster.free_position(v, s)
+            if not found:
                 continue
             if eligibility.schedule_reasons(vol, shift, taken, rest):
                 continue
-            roster.add(v, s, position)  # type: ignore[arg-type]
+            roster.add(v, s, position)
             hours += shift.duration_hours
             if vol.max_shifts is not None and len(taken) >= vol.max_shifts:
                 break

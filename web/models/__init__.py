@@ -4,6 +4,15 @@ from web.models.assignment import HOLDING_STATES, SOURCES, STATES, TRANSITIONS, 
 from web.models.audit import AuditEvent
 from web.models.base import UTCDateTime, utcnow  # noqa: F401 - re-exported
 from web.models.institution import INSTITUTION_KINDS, Institution
+from web.models.matching import (
+    ACTIVE_RUN_STATUSES,
+    RUN_STATUSES,
+    SCOPE_KINDS,
+    MatchingRun,
+    MatchingSchedule,
+    RunLock,
+    RunProposal,
+)
 from web.models.opportunity import (
     GENDER_RULES,
     Opportunity,
@@ -23,12 +32,15 @@ from web.models.volunteer import (
 )
 
 __all__ = [
+    "ACTIVE_RUN_STATUSES",
     "GENDERS",
     "GENDER_RULES",
     "HOLDING_STATES",
     "INSTITUTION_KINDS",
     "LANGUAGES",
     "ROLES",
+    "RUN_STATUSES",
+    "SCOPE_KINDS",
     "SOURCES",
     "STAFF_ROLES",
     "STATES",
@@ -39,8 +51,12 @@ __all__ = [
     "AvailabilityRule",
     "Governorate",
     "Institution",
+    "MatchingRun",
+    "MatchingSchedule",
     "Opportunity",
     "OpportunityInterest",
+    "RunLock",
+    "RunProposal",
     "Shift",
     "ShiftSeries",
     "ShiftSkillRequirement",

@@ -68,6 +68,9 @@ class Assignment(db.Model):
     source: Mapped[str] = mapped_column(String(10), default="self")
     state: Mapped[str] = mapped_column(String(12), index=True)
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("matching_run.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

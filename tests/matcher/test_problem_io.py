@@ -1,0 +1,562 @@
+"""Loading, validating and dumping v1 problems and solutions (every error names its pointer)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from matcher.model import Credential, FrozenMap, Pair, Settings, Weights
+from matcher.problem_io import (
+    ProblemError,
+    dump_problem,
+    dump_solution,
+    escape_token,
+    load_problem,
+    load_solution,
+    pointer,
+    problem_to_dict,
+    solution_to_dict,
+)
+from tests.matcher.conftest import make_problem, make_shift, make_solution, raw_problem
+
+DELETE = object()
+
+
+def edit(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """Set (or with DELETE remove) the member at a slash path like "volunteers/0/age"."""
+    *parents, last = path.split("/")
+    target: Any = doc
+    for token in parents:
+        target = target[int(token)] if isinstance(target, list) else target[token]
+    if isinstance(target, list):
+        target[int(last)] = value
+    elif value is DELETE:
+        del target[last]
+    else:
+        target[last] = value
+    return doc
+
+
+def error_of(doc: Any) -> ProblemError:
+    with pytest.raises(ProblemError) as info:
+        load_problem(doc)
+    return info.value
+
+
+AVAIL = {"start": "2026-12-05T09:00:00+02:00", "end": "2026-12-05T16:00:00+02:00"}
+
+# (path to edit, new value, expected pointer, part of the message)
+INVALID: list[tuple[str, Any, str, str]] = [
+    ("format", "volunteer-matching/v2", "/format", "expected 'volunteer-matching/v1'"),
+    ("format", DELETE, "/format", "missing required field"),
+    ("format", 1, "/format", "expected a string, got a number"),
+    ("horizon", DELETE, "/horizon", "missing required field"),
+    ("horizon", [], "/horizon", "expected an object, got an array"),
+    ("horizon/end", "2026-12-05T00:00:00+02:00", "/horizon/end", "must be after start"),
+    ("horizon/end", "2026-12-04T00:00:00+02:00", "/horizon/end", "must be after start"),
+    ("horizon/start", "2026-12-05T00:00:00", "/horizon/start", "naive datetime"),
+    ("horizon/start", "next friday", "/horizon/start", "invalid datetime"),
+    ("institutions", DELETE, "/institutions", "missing required field"),
+    ("institutions", {}, "/institutions", "expected an array, got an object"),
+    ("institutions/0", "inst-1", "/institutions/0", "expected an object, got a string"),
+    ("institutions/0/id", 7, "/institutions/0/id", "expected a string, got a number"),
+    ("institutions/0/id", "", "/institutions/0/id", "empty id"),
+    ("institutions/0/lat", 90.5, "/institutions/0/lat", "must be at most 90"),
+    ("institutions/0/lat", -91, "/institutions/0/lat", "must be at least -90"),
+    ("institutions/0/lon", 180.01, "/institutions/0/lon", "must be at most 180"),
+    ("institutions/0/lon", -181, "/institutions/0/lon", "must be at least -180"),
+    ("institutions/0/lat", True, "/institutions/0/lat", "expected a number, got a boolean"),
+    ("institutions/0/lat", "30.0", "/institutions/0/lat", "expected a number, got a string"),
+    ("institutions/0/lat", float("inf"), "/institutions/0/lat", "finite"),
+    ("institutions/0/lon", DELETE, "/institutions/0/lon", "missing required field"),
+    ("institutions/0/kind", 3, "/institutions/0/kind", "expected a string"),
+    ("volunteers", None, "/volunteers", "expected an array, got null"),
+    ("volunteers/0/id", DELETE, "/volunteers/0/id", "missing required field"),
+    ("volunteers/0/id", None, "/volunteers/0/id", "expected a string, got null"),
+    ("volunteers/0/skills", "music", "/volunteers/0/skills", "expected an array"),
+    ("volunteers/0/skills/1", 5, "/volunteers/0/skills/1", "expected a string"),
+    ("volunteers/0/gender", "any", "/volunteers/0/gender", "must be one of female, male"),
+    ("volunteers/0/gender", "f", "/volunteers/0/gender", "must be one of female, male"),
+    ("volunteers/0/age", True, "/volunteers/0/age", "expected an integer, got a boolean"),
+    ("volunteers/0/age", 23.0, "/volunteers/0/age", "expected an integer, got a number"),
+    ("volunteers/0/age", -1, "/volunteers/0/age", "must be at least 0"),
+    ("volunteers/0/lat", 100, "/volunteers/0/lat", "must be at most 90"),
+    ("volunteers/0/lon", -200, "/volunteers/0/lon", "must be at least -180"),
+    ("volunteers/0/max_travel_km", -1, "/volunteers/0/max_travel_km", "must be at least 0"),
+    ("volunteers/0/max_travel_km", False, "/volunteers/0/max_travel_km", "got a boolean"),
+    ("volunteers/0/max_travel_km", DELETE, "/volunteers/0/max_travel_km", "missing"),
+    ("volunteers/0/availability", DELETE, "/volunteers/0/availability", "missing"),
+    ("volunteers/0/availability", AVAIL, "/volunteers/0/availability", "expected an array"),
+    (
+        "volunteers/0/availability/0/end",
+        "2026-12-05T16:00:00",
+        "/volunteers/0/availability/0/end",
+        "naive datetime",
+    ),
+    (
+        "volunteers/0/availability/0/end",
+        "2026-12-05T09:00:00+02:00",
+        "/volunteers/0/availability/0/end",
+        "must be after start",
+    ),
+    ("volunteers/0/availability/0/start", DELETE, "/volunteers/0/availability/0/start", "missing"),
+    ("volunteers/0/max_shifts", -1, "/volunteers/0/max_shifts", "must be at least 0"),
+    ("volunteers/0/max_shifts", 1.5, "/volunteers/0/max_shifts", "expected an integer"),
+    ("volunteers/0/max_hours", -0.5, "/volunteers/0/max_hours", "must be at least 0"),
+    ("volunteers/0/max_hours", "9", "/volunteers/0/max_hours", "expected a number"),
+    ("volunteers/0/preferences", ["inst-1"], "/volunteers/0/preferences", "expected an object"),
+    ("volunteers/0/preferences/inst-1", 4, "/volunteers/0/preferences/inst-1", "at most 3"),
+    ("volunteers/0/preferences/inst-1", 0, "/volunteers/0/preferences/inst-1", "at least 1"),
+    ("volunteers/0/preferences/inst-1", True, "/volunteers/0/preferences/inst-1", "boolean"),
+    ("volunteers/0/preferences/inst-9", 1, "/volunteers/0/preferences/inst-9", "unknown"),
+    ("volunteers/0/credentials", {"name": "x"}, "/volunteers/0/credentials", "expected an array"),
+    ("volunteers/0/credentials", [{}], "/volunteers/0/credentials/0/name", "missing"),
+    (
+        "volunteers/0/credentials",
+        [{"name": "first_aid", "expires": "2027-01-01T00:00:00"}],
+        "/volunteers/0/credentials/0/expires",
+        "naive datetime",
+    ),
+    ("volunteers/0/languages", ["ar", 1], "/volunteers/0/languages/1", "expected a string"),
+    ("shifts", DELETE, "/shifts", "missing required field"),
+    ("shifts/0/id", DELETE, "/shifts/0/id", "missing required field"),
+    ("shifts/0/institution_id", "inst-9", "/shifts/0/institution_id", "unknown institution"),
+    ("shifts/0/start", DELETE, "/shifts/0/start", "missing required field"),
+    ("shifts/0/start", "2026-12-05T09:00:00", "/shifts/0/start", "naive datetime"),
+    ("shifts/0/end", "2026-12-05T09:00:00+02:00", "/shifts/0/end", "must be after start"),
+    ("shifts/0/end", "2026-12-05T07:00:00Z", "/shifts/0/end", "must be after start"),
+    ("shifts/0/needed", 0, "/shifts/0/needed", "must be at least 1"),
+    ("shifts/0/needed", True, "/shifts/0/needed", "expected an integer, got a boolean"),
+    ("shifts/0/needed", DELETE, "/shifts/0/needed", "missing required field"),
+    ("shifts/0/required_skills", {"tutoring": 4}, "/shifts/0/required_skills", "reserves 4"),
+    (
+        "shifts/0/required_skills",
+        {"tutoring": 2, "music": 2},
+        "/shifts/0/required_skills",
+        "reserves 4 places but needed is 3",
+    ),
+    ("shifts/0/required_skills/tutoring", 0, "/shifts/0/required_skills/tutoring", "at least 1"),
+    ("shifts/0/required_skills", ["tutoring"], "/shifts/0/required_skills", "expected an object"),
+    ("shifts/0/gender", "other", "/shifts/0/gender", "must be one of any, female, male"),
+    ("shifts/0/gender", None, "/shifts/0/gender", "expected a string, got null"),
+    ("shifts/0/min_age", -1, "/shifts/0/min_age", "must be at least 0"),
+    ("shifts/0/min_age", 18.5, "/shifts/0/min_age", "expected an integer"),
+    ("shifts/0/priority", 0, "/shifts/0/priority", "must be at least 1"),
+    ("shifts/0/priority", 6, "/shifts/0/priority", "must be at most 5"),
+    ("shifts/0/required_credentials", "first_aid", "/shifts/0/required_credentials", "array"),
+    ("shifts/0/languages", "ar", "/shifts/0/languages", "expected an array"),
+    ("locked", {}, "/locked", "expected an array"),
+    ("locked/0/volunteer_id", "vol-9", "/locked/0/volunteer_id", "unknown volunteer 'vol-9'"),
+    ("locked/0/shift_id", "shift-9", "/locked/0/shift_id", "unknown shift 'shift-9'"),
+    ("locked/0/shift_id", DELETE, "/locked/0/shift_id", "missing required field"),
+    ("locked/0", ["vol-1", "shift-1"], "/locked/0", "expected an object"),
+    ("settings", [], "/settings", "expected an object"),
+    ("settings/min_rest_minutes", -1, "/settings/min_rest_minutes", "must be at least 0"),
+    ("settings/min_rest_minutes", "30", "/settings/min_rest_minutes", "expected an integer"),
+    ("settings/min_rest_minutes", 30.5, "/settings/min_rest_minutes", "expected an integer"),
+    ("settings/time_limit_s", 0, "/settings/time_limit_s", "must be greater than 0"),
+    ("settings/time_limit_s", True, "/settings/time_limit_s", "got a boolean"),
+    ("settings/seed", -1, "/settings/seed", "must be at least 0"),
+    ("settings/seed", 2**31, "/settings/seed", "must be at most"),
+    ("settings/seed", "7", "/settings/seed", "expected an integer"),
+    ("settings/threads", 0, "/settings/threads", "must be at least 1"),
+    ("settings/weights", 1, "/settings/weights", "expected an object"),
+    ("settings/weights", {"travel": -1}, "/settings/weights/travel", "must be at least 0"),
+    ("settings/weights", {"fairness": "high"}, "/settings/weights/fairness", "number"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected_pointer", "message"),
+    INVALID,
+    ids=[f"{case[2]}:{case[3]}" for case in INVALID],
+)
+def test_invalid_field_is_named_by_pointer(
+    path: str, value: Any, expected_pointer: str, message: str
+) -> None:
+    error = error_of(edit(raw_problem(), path, value))
+    assert error.pointer == expected_pointer
+    assert message in error.message
+    assert str(error) == f"{expected_pointer}: {error.message}"
+
+
+@pytest.mark.parametrize(
+    ("item", "expected_pointer"),
+    [
+        ("institutions", "/institutions/1/id"),
+        ("volunteers", "/volunteers/1/id"),
+        ("shifts", "/shifts/1/id"),
+    ],
+)
+def test_duplicate_ids_are_refused(item: str, expected_pointer: str) -> None:
+    doc = raw_problem()
+    doc[item].append(json.loads(json.dumps(doc[item][0])))
+    error = error_of(doc)
+    assert error.pointer == expected_pointer
+    assert "duplicate id" in error.message
+
+
+@pytest.mark.parametrize("item", ["locked", "previous"])
+def test_duplicate_pairs_are_refused(item: str) -> None:
+    doc = raw_problem()
+    doc[item] = [{"volunteer_id": "vol-1", "shift_id": "shift-1"}] * 2
+    assert error_of(doc).pointer == f"/{item}/1"
+
+
+def test_pointer_to_a_key_with_slash_and_tilde_is_escaped() -> None:
+    doc = raw_problem()
+    doc["volunteers"][0]["preferences"] = {"inst-1": 1, "a/b~c": 2}
+    assert str(error_of(doc)) == "/volunteers/0/preferences/a~1b~0c: unknown institution 'a/b~c'"
+
+
+def test_previous_naming_an_unknown_id_is_refused() -> None:
+    doc = raw_problem()
+    doc["previous"] = [{"volunteer_id": "vol-1", "shift_id": "shift-7"}]
+    error = error_of(doc)
+    assert (error.pointer, error.message) == ("/previous/0/shift_id", "unknown shift 'shift-7'")
+
+
+def test_error_in_a_later_list_item_names_its_index() -> None:
+    doc = raw_problem()
+    volunteer = json.loads(json.dumps(doc["volunteers"][0]))
+    volunteer["id"] = "vol-2"
+    volunteer["availability"].append({"start": "2026-12-06T09:00:00+02:00", "end": "2026-12-06"})
+    doc["volunteers"].append(volunteer)
+    assert str(error_of(doc)) == "/volunteers/1/availability/1/end: naive datetime"
+
+
+def test_document_that_is_not_an_object() -> None:
+    error = error_of("[1, 2]")
+    assert error.pointer == ""
+    assert str(error) == "expected an object, got an array"
+
+
+def test_invalid_json_text() -> None:
+    error = error_of('{"format": ')
+    assert error.pointer == ""
+    assert error.message.startswith("invalid JSON")
+
+
+def test_nan_is_not_json() -> None:
+    text = json.dumps(raw_problem()).replace("30.04", "NaN")
+    assert "invalid JSON" in error_of(text).message
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    error = error_of(tmp_path / "missing.json")
+    assert error.pointer == ""
+    assert "cannot read" in error.message
+
+
+def test_invalid_utf8_bytes() -> None:
+    assert "invalid JSON" in error_of(b"\xff\xfe{").message
+
+
+def test_unsupported_input_type() -> None:
+    with pytest.raises(TypeError):
+        load_problem(42)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- accepted documents
+
+
+def test_example_of_the_format_loads() -> None:
+    problem = load_problem(raw_problem())
+    cairo = timezone(timedelta(hours=2))
+    assert problem.horizon.start == datetime(2026, 12, 5, tzinfo=cairo)
+    (volunteer,) = problem.volunteers
+    assert volunteer.skills == frozenset({"tutoring", "music"})
+    assert volunteer.gender == "female"
+    assert volunteer.age == 23
+    assert volunteer.max_travel_km == 15.0
+    assert isinstance(volunteer.max_travel_km, float)
+    assert volunteer.max_shifts == 2
+    assert volunteer.max_hours == 9.0
+    assert volunteer.preferences == {"inst-1": 2}
+    (shift,) = problem.shifts
+    assert shift.required_skills == {"tutoring": 1}
+    assert shift.open_places == 2
+    assert shift.min_age == 18
+    assert shift.priority == 1
+    assert problem.institutions[0].kind == "orphanage_girls"
+    assert problem.locked == (Pair("vol-1", "shift-1"),)
+    assert problem.previous == ()
+    assert problem.settings == Settings(min_rest_minutes=30, time_limit_s=30.0)
+
+
+def test_every_optional_field_is_carried() -> None:
+    doc = raw_problem()
+    doc["volunteers"][0]["credentials"] = [
+        {"name": "first_aid", "expires": "2027-06-30T23:59:59+03:00"},
+        {"name": "police_check"},
+        {"name": "driving", "expires": None},
+    ]
+    doc["volunteers"][0]["languages"] = ["ar", "en"]
+    doc["shifts"][0].update(
+        required_credentials=["first_aid"], languages=["ar"], priority=5, gender="female"
+    )
+    doc["previous"] = [{"volunteer_id": "vol-1", "shift_id": "shift-1"}]
+    doc["settings"].update(
+        seed=42,
+        threads=2,
+        weights={"previous": 10, "preferences": 1.5, "same_institution": 0, "travel": 2},
+    )
+    problem = load_problem(doc)
+    volunteer, shift = problem.volunteers[0], problem.shifts[0]
+    assert volunteer.credentials == (
+        Credential(
+            "first_aid", datetime(2027, 6, 30, 23, 59, 59, tzinfo=timezone(timedelta(hours=3)))
+        ),
+        Credential("police_check"),
+        Credential("driving"),
+    )
+    assert volunteer.languages == frozenset({"ar", "en"})
+    assert shift.required_credentials == frozenset({"first_aid"})
+    assert shift.languages == frozenset({"ar"})
+    assert shift.priority == 5
+    assert shift.gender == "female"
+    assert problem.previous == (Pair("vol-1", "shift-1"),)
+    assert problem.settings.seed == 42
+    assert problem.settings.threads == 2
+    assert problem.settings.weights == Weights(
+        previous=10, preferences=1.5, same_institution=0, travel=2, fairness=Weights().fairness
+    )
+
+
+def test_defaults_of_omitted_optional_fields() -> None:
+    doc = raw_problem()
+    for key in ("skills", "gender", "age", "max_shifts", "max_hours", "preferences"):
+        del doc["volunteers"][0][key]
+    for key in ("required_skills", "gender", "min_age"):
+        del doc["shifts"][0][key]
+    del doc["institutions"][0]["kind"]
+    del doc["locked"]
+    del doc["settings"]
+    problem = load_problem(doc)
+    volunteer, shift = problem.volunteers[0], problem.shifts[0]
+    assert (volunteer.skills, volunteer.gender, volunteer.age) == (frozenset(), None, None)
+    assert (volunteer.max_shifts, volunteer.max_hours, dict(volunteer.preferences)) == (
+        None,
+        None,
+        {},
+    )
+    assert (dict(shift.required_skills), shift.gender, shift.min_age) == ({}, "any", 0)
+    assert shift.open_places == 3
+    assert problem.institutions[0].kind is None
+    assert problem.locked == ()
+    assert problem.settings == Settings()
+
+
+def test_nulls_are_accepted_for_optional_fields() -> None:
+    doc = raw_problem()
+    doc["volunteers"][0].update(
+        gender=None, age=None, max_shifts=None, max_hours=None, preferences=None, skills=None
+    )
+    doc["institutions"][0]["kind"] = None
+    doc.update(locked=None, previous=None, settings=None)
+    problem = load_problem(doc)
+    assert problem.volunteers[0].gender is None
+    assert problem.volunteers[0].age is None
+    assert problem.settings == Settings()
+
+
+def test_unknown_fields_are_ignored_everywhere() -> None:
+    doc = raw_problem()
+    doc["generated_by"] = "web 1.2"
+    doc["horizon"]["zone"] = "Africa/Cairo"
+    doc["institutions"][0]["name"] = "Dar Al Amal"
+    doc["volunteers"][0]["phone"] = "+201000000000"
+    doc["volunteers"][0]["availability"][0]["note"] = "after work"
+    doc["shifts"][0]["title"] = "Homework club"
+    doc["locked"][0]["by"] = "coordinator"
+    doc["settings"]["future_option"] = True
+    doc["settings"]["weights"] = {"travel": 2, "mystery": 9}
+    assert load_problem(doc) == load_problem(edit(raw_problem(), "settings/weights", {"travel": 2}))
+
+
+def test_empty_lists_are_valid() -> None:
+    doc = raw_problem()
+    doc.update(volunteers=[], shifts=[], locked=[])
+    problem = load_problem(doc)
+    assert problem.volunteers == problem.shifts == ()
+    assert problem.demand == 0
+
+
+def test_boundary_values_are_accepted() -> None:
+    doc = raw_problem()
+    doc["institutions"][0].update(lat=-90, lon=180)
+    doc["volunteers"][0].update(lat=90, lon=-180, max_travel_km=0, max_shifts=0, max_hours=0)
+    doc["shifts"][0].update(required_skills={"tutoring": 3}, priority=5)
+    doc["settings"].update(min_rest_minutes=0, seed=2**31 - 1)
+    problem = load_problem(doc)
+    assert problem.shifts[0].open_places == 0
+
+
+def test_utc_z_suffix_and_other_offsets() -> None:
+    doc = raw_problem()
+    doc["horizon"]["start"] = "2026-12-04T22:00:00Z"
+    doc["shifts"][0]["end"] = "2026-12-05T13:00:00+03:00"
+    problem = load_problem(doc)
+    assert problem.horizon.start == datetime(2026, 12, 4, 22, tzinfo=UTC)
+    assert problem.shifts[0].duration_hours == 3.0
+
+
+@pytest.mark.parametrize("kind", ["dict", "str", "indented str", "bytes", "path str", "Path"])
+def test_input_forms(kind: str, tmp_path: Path) -> None:
+    doc = raw_problem()
+    text = json.dumps(doc)
+    file = tmp_path / "problem.json"
+    file.write_text(text, encoding="utf-8")
+    source: Any = {
+        "dict": doc,
+        "str": text,
+        "indented str": "\n  " + json.dumps(doc, indent=2),
+        "bytes": text.encode(),
+        "path str": str(file),
+        "Path": file,
+    }[kind]
+    assert load_problem(source) == load_problem(raw_problem())
+
+
+# ---------------------------------------------------------------- writing
+
+
+def test_problem_round_trip_through_dict_and_json() -> None:
+    doc = raw_problem()
+    doc["volunteers"][0]["credentials"] = [{"name": "first_aid", "expires": "2027-01-01T00:00:00Z"}]
+    doc["shifts"][0].update(languages=["ar"], required_credentials=["first_aid"], priority=3)
+    doc["previous"] = doc["locked"]
+    problem = load_problem(doc)
+    assert load_problem(problem_to_dict(problem)) == problem
+    assert load_problem(dump_problem(problem)) == problem
+    assert problem_to_dict(load_problem(problem_to_dict(problem))) == problem_to_dict(problem)
+
+
+def test_round_trip_of_a_built_problem_keeps_order_and_offsets() -> None:
+    shifts = (make_shift("b"), make_shift("a", needed=2, required_skills={"music": 1}))
+    problem = make_problem(shifts=shifts)
+    again = load_problem(problem_to_dict(problem))
+    assert [s.id for s in again.shifts] == ["b", "a"]
+    assert again.shifts[0].start.utcoffset() == timedelta(hours=2)
+    assert again == problem
+
+
+def test_dumped_problem_is_plain_json() -> None:
+    data = json.loads(dump_problem(load_problem(raw_problem())))
+    assert data["format"] == "volunteer-matching/v1"
+    assert data["volunteers"][0]["skills"] == ["music", "tutoring"]
+    assert data["shifts"][0]["start"] == "2026-12-05T09:00:00+02:00"
+
+
+# ---------------------------------------------------------------- solutions
+
+
+def test_solution_round_trip() -> None:
+    problem = make_problem(shifts=(make_shift(needed=3, required_skills={"tutoring": 1}),))
+    solution = make_solution(problem, [("vol-1", "shift-1", None)], warnings=["w"])
+    assert load_solution(solution_to_dict(solution)) == solution
+    assert load_solution(dump_solution(solution)) == solution
+
+
+def test_solution_extra_metrics_survive_a_round_trip() -> None:
+    data = solution_to_dict(make_solution(make_problem()))
+    data["metrics"].update(filled_by_priority={"1": 0, "5": 0}, fairness_spread=0.0, components=1)
+    solution = load_solution(data)
+    assert solution.metrics.filled_by_priority == FrozenMap({1: 0, 5: 0})
+    assert solution.metrics.extra == {"components": 1}
+    assert solution_to_dict(solution)["metrics"] == data["metrics"]
+
+
+def test_solution_example_of_the_format_loads() -> None:
+    solution = load_solution(
+        {
+            "format": "volunteer-matching/v1",
+            "assignments": [
+                {"volunteer_id": "vol-1", "shift_id": "shift-1", "position": "tutoring"}
+            ],
+            "unfilled": [
+                {
+                    "shift_id": "shift-2",
+                    "position": None,
+                    "missing": 2,
+                    "reasons": {"availability": 40, "distance": 12, "taken_elsewhere": 3},
+                }
+            ],
+            "metrics": {
+                "demand": 5,
+                "filled": 3,
+                "upper_bound": 3,
+                "status": "OPTIMAL",
+                "solve_seconds": 0.8,
+                "mean_km": 6.2,
+            },
+            "warnings": [],
+        }
+    )
+    assert solution.assignments[0].position == "tutoring"
+    assert solution.unfilled[0].reasons["taken_elsewhere"] == 3
+    assert solution.unfilled[0].suggestions == ()
+    assert solution.metrics.status == "OPTIMAL"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected_pointer"),
+    [
+        ("format", "v0", "/format"),
+        ("assignments", DELETE, "/assignments"),
+        ("metrics", DELETE, "/metrics"),
+        ("metrics/status", "GOOD", "/metrics/status"),
+        ("metrics/filled", -1, "/metrics/filled"),
+        ("metrics/filled", True, "/metrics/filled"),
+        ("metrics/solve_seconds", "1", "/metrics/solve_seconds"),
+        ("metrics/filled_by_priority", {"high": 1}, "/metrics/filled_by_priority/high"),
+        ("warnings", [1], "/warnings/0"),
+        ("assignments", [{"volunteer_id": "vol-1"}], "/assignments/0/shift_id"),
+        (
+            "assignments",
+            [{"volunteer_id": "vol-1", "shift_id": "s", "position": 3}],
+            "/assignments/0/position",
+        ),
+        ("unfilled", [{"shift_id": "s", "position": None, "missing": -1}], "/unfilled/0/missing"),
+        (
+            "unfilled",
+            [{"shift_id": "s", "position": None, "missing": 1, "suggestions": "x"}],
+            "/unfilled/0/suggestions",
+        ),
+    ],
+)
+def test_invalid_solution_field_is_named_by_pointer(
+    path: str, value: Any, expected_pointer: str
+) -> None:
+    data = solution_to_dict(make_solution(make_problem(), [("vol-1", "shift-1")]))
+    with pytest.raises(ProblemError) as info:
+        load_solution(edit(data, path, value))
+    assert info.value.pointer == expected_pointer
+
+
+# ---------------------------------------------------------------- pointers
+
+
+@pytest.mark.parametrize(
+    ("token", "escaped"), [("a", "a"), ("a/b", "a~1b"), ("~", "~0"), ("~/", "~0~1"), (3, "3")]
+)
+def test_pointer_escaping(token: str | int, escaped: str) -> None:
+    assert escape_token(token) == escaped
+
+
+def test_pointer_of_tokens() -> None:
+    assert pointer() == ""
+    assert (
+        pointer("volunteers", 17, "availability", 0, "end") == "/volunteers/17/availability/0/end"
+    )
+    assert pointer("x", "") == "/x/"
+
+
+def test_problem_error_is_a_value_error() -> None:
+    error = ProblemError("/a/b", "bad")
+    assert isinstance(error, ValueError)
+    assert (error.pointer, error.message, str(error)) == ("/a/b", "bad", "/a/b: bad")

@@ -1,0 +1,164 @@
+"""Vectorised candidate generation agrees exactly with the scalar rules of matcher.eligibility."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from matcher import candidates as cand
+from matcher.eligibility import REASONS, haversine_km, pair_reasons, positions_for
+from matcher.model import Credential
+from tests.matcher.conftest import (
+    at,
+    make_institution,
+    make_problem,
+    make_shift,
+    make_volunteer,
+    window,
+)
+from tests.matcher.random_problems import random_problem
+
+
+def scalar_pairs(problem):
+    return {
+        (vi, si)
+        for vi, v in enumerate(problem.volunteers)
+        for si, s in enumerate(problem.shifts)
+        if not pair_reasons(v, s, problem.institution_of(s))
+    }
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_generate_equals_pair_reasons_on_random_problems(seed):
+    problem = random_problem(seed, volunteers=25, shifts=20, institutions=4, days=2)
+    arr = cand.build_arrays(problem)
+    c = cand.generate(arr)
+    got = set(zip(c.vol.tolist(), c.shift.tolist(), strict=True))
+    assert got == scalar_pairs(problem)
+    # sorted by (volunteer, shift), distances as the scalar function
+    assert list(zip(c.vol, c.shift, strict=True)) == sorted(got)
+    for v, s, km in zip(c.vol.tolist(), c.shift.tolist(), c.km.tolist(), strict=True):
+        vol = problem.volunteers[v]
+        inst = problem.institution_of(problem.shifts[s])
+        assert km == pytest.approx(haversine_km(vol.lat, vol.lon, inst.lat, inst.lon), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_static_reasons_matrix_equals_pair_reasons(seed):
+    problem = random_problem(seed + 100, volunteers=15, shifts=12, institutions=3)
+    arr = cand.build_arrays(problem)
+    v, s = np.meshgrid(np.arange(len(problem.volunteers)), np.arange(len(problem.shifts)))
+    v, s = v.ravel(), s.ravel()
+    matrix = cand.static_reasons(arr, v, s)
+    for row, (vi, si) in enumerate(zip(v.tolist(), s.tolist(), strict=True)):
+        vol, sh = problem.volunteers[vi], problem.shifts[si]
+        expected = pair_reasons(vol, sh, problem.institution_of(sh))
+        got = tuple(REASONS[k] for k in np.flatnonzero(matrix[row]))
+        assert got == expected, (vi, si)
+    first = cand.first_reason(matrix)
+    for row, (vi, si) in enumerate(zip(v.tolist(), s.tolist(), strict=True)):
+        sh = problem.shifts[si]
+        expected = pair_reasons(problem.volunteers[vi], sh, problem.institution_of(sh))
+        assert first[row] == (REASONS.index(expected[0]) if expected else cand.ELIGIBLE)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_pair_positions_equal_positions_for(seed):
+    problem = random_problem(seed + 200, volunteers=20, shifts=15, institutions=3)
+    arr = cand.build_arrays(problem)
+    c = cand.generate(arr)
+    positions = cand.build_positions(arr)
+    pair, pos = cand.pair_positions(arr, positions, c.vol, c.shift)
+    got: dict[int, list[str | None]] = {}
+    for p, q in zip(pair.tolist(), pos.tolist(), strict=True):
+        assert positions.shift[q] == c.shift[p]
+        got.setdefault(p, []).append(positions.skill[q])
+    for p in range(len(c)):
+        vol = problem.volunteers[int(c.vol[p])]
+        sh = problem.shifts[int(c.shift[p])]
+        assert tuple(got.get(p, [])) == positions_for(vol, sh)
+
+
+def test_shift_ending_with_window_and_overlapping_windows_counted_once():
+    vol = make_volunteer(availability=(window(9, 12), window(8, 13), window(11, 15)))
+    problem = make_problem(volunteers=(vol,), shifts=(make_shift(start=at(9), end=at(12)),))
+    c = cand.generate(cand.build_arrays(problem))
+    assert c.vol.tolist() == [0] and c.shift.tolist() == [0]
+
+
+def test_shift_across_two_touching_windows_is_not_covered():
+    vol = make_volunteer(availability=(window(8, 10), window(10, 14)))
+    problem = make_problem(volunteers=(vol,), shifts=(make_shift(start=at(9), end=at(12)),))
+    assert len(cand.generate(cand.build_arrays(problem))) == 0
+
+
+def test_distance_exactly_at_radius_is_allowed():
+    inst = make_institution(lat=30.0, lon=31.0)
+    vol = make_volunteer(lat=30.1, lon=31.1)
+    d = haversine_km(vol.lat, vol.lon, inst.lat, inst.lon)
+    inside = make_volunteer("vol-in", lat=30.1, lon=31.1, max_travel_km=d)
+    outside = make_volunteer("vol-out", lat=30.1, lon=31.1, max_travel_km=d - 1e-6)
+    problem = make_problem(institutions=(inst,), volunteers=(inside, outside))
+    c = cand.generate(cand.build_arrays(problem))
+    assert c.vol.tolist() == [0]
+
+
+def test_credential_expiring_at_shift_start_is_expired():
+    start = at(9)
+    ok = make_volunteer("ok", credentials=(Credential("cpr", start + timedelta(seconds=1)),))
+    expired = make_volunteer("expired", credentials=(Credential("cpr", start),))
+    never = make_volunteer("never", credentials=(Credential("cpr", None),))
+    other = make_volunteer("other", credentials=(Credential("police", None),))
+    shift = make_shift(required_credentials=frozenset({"cpr"}))
+    problem = make_problem(volunteers=(ok, expired, never, other), shifts=(shift,))
+    c = cand.generate(cand.build_arrays(problem))
+    assert c.vol.tolist() == [0, 2]
+
+
+def test_required_credential_nobody_holds():
+    shift = make_shift(required_credentials=frozenset({"unknown"}))
+    problem = make_problem(shifts=(shift,))
+    assert len(cand.generate(cand.build_arrays(problem))) == 0
+
+
+def test_large_radius_and_far_institutions():
+    far = make_institution("far", lat=24.0, lon=33.0)
+    near = make_institution("near", lat=30.0, lon=31.2)
+    vols = (
+        make_volunteer("a", lat=30.0, lon=31.2, max_travel_km=5000.0),
+        make_volunteer("b", lat=30.0, lon=31.2, max_travel_km=1.0),
+        make_volunteer("c", lat=89.9, lon=179.9, max_travel_km=20000.0),
+    )
+    shifts = (
+        make_shift("s-far", institution_id="far"),
+        make_shift("s-near", institution_id="near"),
+    )
+    problem = make_problem(institutions=(far, near), volunteers=vols, shifts=shifts)
+    c = cand.generate(cand.build_arrays(problem))
+    assert set(zip(c.vol.tolist(), c.shift.tolist(), strict=True)) == scalar_pairs(problem)
+    assert (0, 0) in scalar_pairs(problem) and (2, 0) in scalar_pairs(problem)
+
+
+def test_many_skills_and_languages_use_several_words():
+    skills = [f"skill-{i}" for i in range(150)]
+    vol = make_volunteer(skills=frozenset(skills[140:]), languages=frozenset({"lang-99"}))
+    shifts = (
+        make_shift("reserved", needed=1, required_skills={"skill-149": 1}),
+        make_shift("missing", needed=1, required_skills={"skill-3": 1}),
+        make_shift("lang", languages=frozenset({"lang-99", "ar"})),
+    )
+    problem = make_problem(volunteers=(vol,), shifts=shifts)
+    c = cand.generate(cand.build_arrays(problem))
+    assert c.shift.tolist() == [0, 2]
+
+
+def test_expand_ranges():
+    owner, pos = cand.expand_ranges(np.array([3, 0, 5]), np.array([5, 0, 6]))
+    assert owner.tolist() == [0, 0, 2] and pos.tolist() == [3, 4, 5]
+
+
+def test_hours_cap_boundary():
+    assert cand.hours_cap_us(3.0) >= 3 * 3600 * 10**6
+    assert cand.hours_cap_us(3.0) < 3 * 3600 * 10**6 + 10

@@ -51,7 +51,8 @@ def check_solution(problem: Problem, solution: Solution) -> list[str]:
             is_locked(a) and _warned(solution.warnings, a.volunteer_id, a.shift_id) for a in pairs
         )
 
-    known: list[Assignment] = []
+    known: list[Assignment] = []  # volunteer and shift exist
+    placed: list[Assignment] = []  # ... and the position is a place of the shift
     for index, a in enumerate(solution.assignments):
         volunteer = problem.volunteer_by_id.get(a.volunteer_id)
         shift = problem.shift_by_id.get(a.shift_id)
@@ -61,15 +62,16 @@ def check_solution(problem: Problem, solution: Solution) -> list[str]:
             errors.append(f"assignment {index}: unknown shift {a.shift_id!r}")
         if volunteer is None or shift is None:
             continue
+        known.append(a)
         if a.position is not None and a.position not in shift.required_skills:
             errors.append(
                 f"assignment {index} ({_label(a)}): position {a.position!r} is not a reserved "
                 f"skill of the shift"
             )
             continue
-        known.append(a)
+        placed.append(a)
 
-    errors.extend(_check_places(problem, known, excused))
+    errors.extend(_check_places(problem, known, placed, excused))
     errors.extend(_check_pairs(problem, known, excused))
     errors.extend(_check_schedules(problem, known, rest, excused))
 
@@ -80,12 +82,14 @@ def check_solution(problem: Problem, solution: Solution) -> list[str]:
                 f"rule 8 (locked): locked pair {pair.volunteer_id} on {pair.shift_id} is missing"
             )
 
-    errors.extend(_check_unfilled(problem, solution, known))
+    errors.extend(_check_unfilled(problem, solution, placed))
     errors.extend(_check_metrics(problem, solution))
     return errors
 
 
-def _check_places(problem: Problem, known: list[Assignment], excused: Excuse) -> list[str]:
+def _check_places(
+    problem: Problem, known: list[Assignment], placed: list[Assignment], excused: Excuse
+) -> list[str]:
     errors: list[str] = []
     per_pair = Counter((a.volunteer_id, a.shift_id) for a in known)
     for (volunteer_id, shift_id), count in per_pair.items():
@@ -95,7 +99,7 @@ def _check_places(problem: Problem, known: list[Assignment], excused: Excuse) ->
                 f"{shift_id}"
             )
     by_place: dict[tuple[str, str | None], list[Assignment]] = defaultdict(list)
-    for a in known:
+    for a in placed:
         by_place[(a.shift_id, a.position)].append(a)
     for (shift_id, position), holders in by_place.items():
         shift = problem.shift_by_id[shift_id]
@@ -125,7 +129,11 @@ def _check_pairs(problem: Problem, known: list[Assignment], excused: Excuse) -> 
         for reason in reasons:
             if reason in _STATIC_REASONS:
                 errors.append(f"{_RULE_OF_REASON[reason]}: {_label(a)} {_why(reason)}")
-        if a.position is not None and a.position not in volunteer.skills:
+        if (
+            a.position is not None
+            and a.position in shift.required_skills
+            and a.position not in volunteer.skills
+        ):
             errors.append(f"rule 5 (skills): {_label(a)} fills a {a.position!r} place without it")
     return errors
 
@@ -190,9 +198,9 @@ def _check_caps(
     return errors
 
 
-def _check_unfilled(problem: Problem, solution: Solution, known: list[Assignment]) -> list[str]:
+def _check_unfilled(problem: Problem, solution: Solution, placed: list[Assignment]) -> list[str]:
     errors: list[str] = []
-    filled = Counter((a.shift_id, a.position) for a in known)
+    filled = Counter((a.shift_id, a.position) for a in placed)
     reported: Counter[tuple[str, str | None]] = Counter()
     for index, u in enumerate(solution.unfilled):
         shift = problem.shift_by_id.get(u.shift_id)

@@ -202,7 +202,8 @@ def solution_dict(roster: Roster, status: str, seconds: float,
             "metrics": metrics, "warnings": roster.warnings}
 
 
-def cli(prog: str, description: str, argv: Sequence[str] | None) -> argparse.Namespace:
+def cli(prog: str, description: str, argv: Sequence[str] | None,
+        with_threads: bool = False) -> argparse.Namespace:
     """Command line of the peers: PROBLEM [-o OUT] [--seed N] [--time-limit S] [--stats F]."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("problem", help="v1 problem JSON file")
@@ -210,6 +211,8 @@ def cli(prog: str, description: str, argv: Sequence[str] | None) -> argparse.Nam
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--stats", default=None, help="write timing details as JSON here")
+    if with_threads:
+        parser.add_argument("--threads", type=int, default=None)
     return parser.parse_args(argv)
 
 

@@ -1,0 +1,394 @@
+"""Benchmark runner: generate instances, run each method in a subprocess, write the results doc.
+
+Usage: ``python -m benchmarks.run [--sizes small|all|1000x300,...] [--time-limit S]
+[--naive-limit S] [--naive-cap S] [--seed N] [--workdir DIR] [--doc FILE]``.
+
+Methods: ``ours`` (``python -m matcher solve``), ``greedy`` (first-come sign-up) and ``naive``
+(monolithic CP-SAT). Each runs as its own process; wall time covers the whole process (start,
+parse, solve, write) and peak memory is the child's maximum resident set (``wait4`` rusage).
+Every output is checked with ``matcher.check.check_solution``; figures are computed here from
+the assignments, the same way for every method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import platform
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate import generate, write
+from benchmarks.peers.common import fill_score
+
+SIZES = ((1000, 300), (3000, 900), (10000, 3000), (30000, 9000), (100000, 30000))
+SMALL = SIZES[:2]
+METHODS = ("ours", "greedy", "naive")
+SPEEDUP_SIZE = (3000, 900)
+ROOT = Path(__file__).resolve().parent.parent
+NAIVE_MEMORY_BYTES = 12 * 1024**3  # the naive model is stopped beyond this address space
+
+
+@dataclass
+class Run:
+    """One method on one instance: process figures and, when it finished, solution figures."""
+
+    method: str
+    size: tuple[int, int]
+    ok: bool = False
+    note: str = ""
+    wall_s: float | None = None
+    peak_mb: float | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def run_measured(cmd: Sequence[str], timeout: float | None, memory_bytes: int | None = None
+                 ) -> tuple[int | None, float, float, str]:
+    """Run `cmd`; returns (exit code or None on timeout, wall s, peak RSS MB, stderr tail)."""
+    def limit() -> None:
+        if memory_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(list(cmd), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=limit)
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, kill) if timeout else None
+    if timer:
+        timer.start()
+    err_chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
+    reader.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if timer:
+        timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    reader.join(5)
+    tail = b"".join(err_chunks).decode("utf-8", "replace").strip().splitlines()[-5:]
+    code = None if timed_out.is_set() else proc.returncode
+    return code, wall, usage.ru_maxrss / 1024.0, "\n".join(tail)
+
+
+def evaluate(problem: Any, solution_path: Path) -> dict[str, Any]:
+    """Figures of one solution file, computed the same way for every method."""
+    from matcher import eligibility
+    from matcher.check import check_solution
+    from matcher.problem_io import load_solution
+
+    solution = load_solution(solution_path)
+    violations = check_solution(problem, solution)
+    per_volunteer: dict[str, int] = {}
+    kms = []
+    for a in solution.assignments:
+        per_volunteer[a.volunteer_id] = per_volunteer.get(a.volunteer_id, 0) + 1
+        shift = problem.shift_by_id[a.shift_id]
+        kms.append(eligibility.distance_km(problem.volunteer_by_id[a.volunteer_id],
+                                           problem.institution_of(shift)))
+    offered = [v.id for v in problem.volunteers
+               if any(w.end > problem.horizon.start and w.start < problem.horizon.end
+                      for w in v.availability)]
+    counts = [per_volunteer.get(vid, 0) for vid in offered]
+    mean = sum(counts) / len(counts) if counts else 0.0
+    sigma = math.sqrt(sum((c - mean) ** 2 for c in counts) / len(counts)) if counts else 0.0
+    served = [c for c in per_volunteer.values() if c > 0]
+    return {
+        "demand": problem.demand,
+        "filled": len(solution.assignments),
+        "score": fill_score(problem, [a.shift_id for a in solution.assignments]),
+        "upper_bound": solution.metrics.upper_bound,
+        "status": solution.metrics.status,
+        "mean_km": sum(kms) / len(kms) if kms else None,
+        "served": len(served),
+        "offered": len(offered),
+        "sigma_offered": sigma,
+        "max_per_volunteer": max(served) if served else 0,
+        "violations": len(violations),
+        "violation_sample": violations[:5],
+    }
+
+
+def machine() -> dict[str, str]:
+    """Where and with what the benchmark ran."""
+    import numpy
+    import ortools
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024**2:.0f} GB"
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                                capture_output=True, check=False).stdout.strip() or "unknown"
+    except OSError:
+        commit = "unknown"
+    return {"cpus": str(os.cpu_count()), "cpu": cpu, "memory": mem,
+            "os": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(), "ortools": ortools.__version__,
+            "numpy": numpy.__version__, "commit": commit}
+
+
+def _fmt(value: Any, spec: str = "", dash: str = "–") -> str:
+    if value is None:
+        return dash
+    return format(value, spec)
+
+
+def speedup(problem: Any, ours: Run | None, naive: Run | None) -> dict[str, Any] | None:
+    """Time for naive CP-SAT to reach our fill score, against our whole run time."""
+    if ours is None or naive is None or not ours.ok or ours.wall_s is None:
+        return None
+    target = ours.figures["score"]
+    result: dict[str, Any] = {"ours_wall_s": ours.wall_s, "target_filled": ours.figures["filled"]}
+    if not naive.ok:
+        result["naive_reached_s"] = None
+        result["naive_note"] = naive.note
+        return result
+    laps = naive.stats.get("laps", {})
+    startup = max(0.0, (naive.wall_s or 0.0) - laps.get("written", naive.wall_s or 0.0))
+    reached = next((t for t, score in naive.stats.get("trace", []) if score >= target), None)
+    result["naive_reached_s"] = None if reached is None else reached + startup
+    result["naive_wall_s"] = naive.wall_s
+    result["naive_build_s"] = naive.stats.get("build_seconds")
+    result["naive_fill_status"] = naive.stats.get("fill_status")
+    if reached is not None and ours.wall_s > 0:
+        result["speedup"] = (reached + startup) / ours.wall_s
+    else:
+        result["speedup_at_least"] = (naive.wall_s or 0.0) / ours.wall_s
+    return result
+
+
+def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str, Any] | None,
+              args: argparse.Namespace, gen_seconds: dict[str, float], finished: bool) -> None:
+    """Render docs/benchmarks.md from the runs so far."""
+    lines = [
+        "# Matcher benchmarks",
+        "",
+        "Written by `python -m benchmarks.run` (do not edit by hand; rerun it)."
+        + ("" if finished else " **Run still in progress: partial results.**"),
+        "",
+        f"- Date: {info['date']}; command: `{info['command']}`",
+        f"- Machine: {info['cpus']} CPUs ({info['cpu']}), {info['memory']} RAM, {info['os']}",
+        f"- Python {info['python']}, OR-Tools {info['ortools']}, numpy {info['numpy']}, "
+        f"commit {info['commit']}",
+        f"- Instances: `python -m benchmarks.generate --volunteers N --shifts M --seed "
+        f"{args.seed}` (one week, Egypt, rest gap 30 min); method seed 0",
+        f"- Time limits: ours `--time-limit {args.time_limit:g}`; naive CP-SAT solver budget "
+        f"{args.naive_limit:g} s, stopped at {args.naive_cap:g} s wall or "
+        f"{NAIVE_MEMORY_BYTES // 1024**3} GB",
+        "",
+        "| size (vol x shifts) | method | wall s | peak MB | filled / demand | bound | "
+        "fill / bound | mean km | served | σ offered | violations |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    bounds: dict[tuple[int, int], int] = {}
+    for run in runs:
+        if run.method == "ours" and run.ok:
+            bounds[run.size] = run.figures["upper_bound"]
+    for run in runs:
+        size = f"{run.size[0]:,} x {run.size[1]:,}"
+        if not run.ok:
+            lines.append(f"| {size} | {run.method} | {_fmt(run.wall_s, '.1f')} | "
+                         f"{_fmt(run.peak_mb, ',.0f')} | {run.note} | | | | | | |")
+            continue
+        f = run.figures
+        bound = bounds.get(run.size)
+        ratio = f"{f['filled'] / bound:.4f}" if bound else "–"
+        shown_bound = f"{f['upper_bound']:,}" if run.method == "ours" else "–"
+        served = f"{f['served']:,} ({100 * f['served'] / max(1, f['offered']):.0f} %)"
+        lines.append(
+            f"| {size} | {run.method} | {run.wall_s:.1f} | {run.peak_mb:,.0f} | "
+            f"{f['filled']:,} / {f['demand']:,} | {shown_bound} | {ratio} | "
+            f"{_fmt(f['mean_km'], '.2f')} | {served} | {f['sigma_offered']:.3f} | "
+            f"{f['violations']} |")
+    lines += ["", "## Speedup against naive CP-SAT at "
+              f"{SPEEDUP_SIZE[0]:,} x {SPEEDUP_SIZE[1]:,}", ""]
+    if speed is None:
+        lines.append("Not measured in this run (needs both ours and naive at that size).")
+    else:
+        lines.append(f"Ours wrote its solution ({speed['target_filled']:,} places) in "
+                     f"{speed['ours_wall_s']:.1f} s wall.")
+        if speed.get("naive_reached_s") is not None:
+            lines.append(
+                f"Naive CP-SAT first reached the same fill (same priority-weighted score) "
+                f"{speed['naive_reached_s']:.1f} s after its process started (model built in "
+                f"{_fmt(speed.get('naive_build_s'), '.1f')} s; fill phase "
+                f"{speed.get('naive_fill_status')}): **speedup {speed['speedup']:.1f}x**.")
+        elif "naive_note" in speed:
+            lines.append(f"Naive CP-SAT: {speed['naive_note']}.")
+        else:
+            lines.append(
+                f"Naive CP-SAT did not reach the same fill within its run "
+                f"({_fmt(speed.get('naive_wall_s'), '.1f')} s): speedup at least "
+                f"**{speed['speedup_at_least']:.1f}x**.")
+    lines += [
+        "",
+        "## How to read the table",
+        "",
+        "- **wall s**: the whole subprocess, from interpreter start through parsing the problem "
+        "file to the written solution file. **peak MB**: the child's maximum resident set "
+        "(`wait4` rusage `ru_maxrss`).",
+        "- **filled / demand**: places filled out of places needed. **bound**: ours' proven upper "
+        "bound on fill (max flow over the eligible pairs; no valid roster fills more). "
+        "**fill / bound** uses ours' bound for every method of the same instance. The peers "
+        "prove no bound of their own and report the demand as theirs.",
+        "- **mean km**: mean great-circle distance home -> institution over the assignments.",
+        "- **served**: volunteers given at least one shift (share of those who offered time, "
+        "i.e. have an availability window in the week). **σ offered**: population standard "
+        "deviation of shifts per volunteer over all volunteers who offered time, zeros "
+        "included; at equal fill, lower means the work is spread over more people.",
+        "- **violations**: broken hard rules found by `matcher.check.check_solution` (must be 0).",
+        "- **speedup**: naive CP-SAT's time from process start to its first solution whose "
+        "priority-weighted fill score reaches ours, divided by ours' whole wall time. The naive "
+        "model (`benchmarks/peers/naive_cpsat.py`) has one Boolean per eligible (volunteer, "
+        "shift, position), pairwise clash constraints and linear caps, and solves fill then "
+        "travel. The greedy peer (`benchmarks/peers/greedy.py`) is first-come self sign-up in "
+        "a random arrival order (preferred, then nearest, then earliest shifts).",
+        "- Generation times (s, in-process, not part of any method's time): "
+        + ", ".join(f"{k}: {v:.1f}" for k, v in gen_seconds.items()),
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
+    """`small`, `all`, or a comma list such as `1000x300,3000x900`."""
+    if text == "small":
+        return SMALL
+    if text == "all":
+        return SIZES
+    out = []
+    for part in text.split(","):
+        n, m = part.lower().split("x")
+        out.append((int(n), int(m)))
+    return tuple(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="small", help="small | all | NxM,NxM,...")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--time-limit", type=float, default=60.0, help="ours' time limit, s")
+    parser.add_argument("--naive-limit", type=float, default=300.0,
+                        help="naive CP-SAT's solver budget, s")
+    parser.add_argument("--naive-cap", type=float, default=600.0,
+                        help="naive CP-SAT's wall cap, s (it is stopped beyond)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed")
+    parser.add_argument("--workdir", default="/tmp/matcher-benchmarks")
+    parser.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    from matcher.problem_io import load_problem
+
+    sizes = parse_sizes(args.sizes)
+    methods = [m for m in args.methods.split(",") if m]
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    info["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    info["command"] = "python -m benchmarks.run " + " ".join(
+        argv if argv is not None else sys.argv[1:])
+    runs: list[Run] = []
+    gen_seconds: dict[str, float] = {}
+    speed = None
+    naive_gave_up: str | None = None
+    py = sys.executable
+    for n, m in sizes:
+        tag = f"{n}x{m}"
+        problem_path = work / f"problem-{tag}-s{args.seed}.json"
+        t0 = time.perf_counter()
+        write(generate(n, m, args.seed), problem_path)
+        gen_seconds[tag] = time.perf_counter() - t0
+        problem = load_problem(problem_path)
+        by_method: dict[str, Run] = {}
+        for method in methods:
+            out = work / f"{method}-{tag}.json"
+            stats_path = work / f"{method}-{tag}.stats.json"
+            out.unlink(missing_ok=True)
+            stats_path.unlink(missing_ok=True)
+            run = Run(method, (n, m))
+            timeout: float | None = max(600.0, 10 * args.time_limit)
+            memory = None
+            if method == "ours":
+                cmd = [py, "-m", "matcher", "solve", str(problem_path), "-o", str(out),
+                       "--time-limit", f"{args.time_limit:g}", "--seed", "0"]
+            elif method == "greedy":
+                cmd = [py, "-m", "benchmarks.peers.greedy", str(problem_path), "-o", str(out),
+                       "--seed", "0", "--stats", str(stats_path)]
+            elif method == "naive":
+                if naive_gave_up:
+                    run.note = naive_gave_up + " at a smaller size; not attempted"
+                    runs.append(run)
+                    by_method[method] = run
+                    continue
+                cmd = [py, "-m", "benchmarks.peers.naive_cpsat", str(problem_path), "-o",
+                       str(out), "--seed", "0", "--time-limit", f"{args.naive_limit:g}",
+                       "--stats", str(stats_path)]
+                timeout, memory = args.naive_cap, NAIVE_MEMORY_BYTES
+            else:
+                raise SystemExit(f"unknown method {method!r}")
+            print(f"[{tag}] {method} ...", file=sys.stderr, flush=True)
+            code, wall, peak, tail = run_measured(cmd, timeout, memory)
+            run.wall_s, run.peak_mb = wall, peak
+            if code is None:
+                run.note = f"did not finish in {timeout:g} s"
+            elif code != 0 or not out.exists():
+                oom = "MemoryError" in tail or "bad_alloc" in tail
+                run.note = (f"stopped: out of memory ({NAIVE_MEMORY_BYTES // 1024**3} GB)"
+                            if oom else f"failed (exit {code}): {tail.splitlines()[-1:]}")
+            else:
+                run.ok = True
+                run.figures = evaluate(problem, out)
+                if stats_path.exists():
+                    run.stats = json.loads(stats_path.read_text())
+            if method == "naive" and not run.ok:
+                naive_gave_up = run.note
+            print(f"[{tag}] {method}: wall {wall:.1f} s, peak {peak:,.0f} MB, "
+                  f"{run.figures if run.ok else run.note}", file=sys.stderr, flush=True)
+            runs.append(run)
+            by_method[method] = run
+        if (n, m) == SPEEDUP_SIZE:
+            speed = speedup(problem, by_method.get("ours"), by_method.get("naive"))
+        write_doc(Path(args.doc), info, runs, speed, args, gen_seconds, finished=False)
+        del problem
+    write_doc(Path(args.doc), info, runs, speed, args, gen_seconds, finished=True)
+    (work / "results.json").write_text(json.dumps(
+        {"machine": info, "speedup": speed,
+         "runs": [run.__dict__ for run in runs]}, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -54,6 +54,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "30 per minute"),
         "SHIFTS_AT_RISK_HOURS": int(env.get("SHIFTS_AT_RISK_HOURS", 72)),
         "SERIES_MAX_WEEKS": int(env.get("SERIES_MAX_WEEKS", 26)),
+        "MIN_REST_MINUTES": int(env.get("MIN_REST_MINUTES", 30)),
+        "MATCHER_THREADS": int(env["MATCHER_THREADS"]) if env.get("MATCHER_THREADS") else None,
+        "WORKER_POLL_SECONDS": float(env.get("WORKER_POLL_SECONDS", 2)),
+        "REPLACEMENT_MIN_NOTICE_HOURS": float(env.get("REPLACEMENT_MIN_NOTICE_HOURS", 2)),
         "PREFERRED_URL_SCHEME": "https" if not (development or testing) else "http",
     }
     config.update(overrides)

@@ -1,10 +1,12 @@
-"""matching runs
+"""Matching runs, proposals, scope locks and nightly schedules (a default national one at 02:00)
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-26 12:40:08.886723
 
 """
+from datetime import UTC, datetime
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -114,6 +116,37 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_assignment_run_id_matching_run'), 'matching_run', ['run_id'], ['id'], ondelete='SET NULL')
 
     # ### end Alembic commands ###
+    op.bulk_insert(
+        sa.table(
+            "matching_schedule",
+            sa.column("name", sa.String),
+            sa.column("scope_kind", sa.String),
+            sa.column("scope_ids", sa.JSON),
+            sa.column("hour", sa.Integer),
+            sa.column("minute", sa.Integer),
+            sa.column("timezone", sa.String),
+            sa.column("window_days", sa.Integer),
+            sa.column("time_limit_s", sa.Float),
+            sa.column("auto_publish", sa.Boolean),
+            sa.column("enabled", sa.Boolean),
+            sa.column("updated_at", sa.DateTime(timezone=True)),
+        ),
+        [
+            {
+                "name": "Nightly national run",
+                "scope_kind": "national",
+                "scope_ids": [],
+                "hour": 2,
+                "minute": 0,
+                "timezone": "Africa/Cairo",
+                "window_days": 7,
+                "time_limit_s": 60.0,
+                "auto_publish": False,
+                "enabled": True,
+                "updated_at": datetime.now(UTC),
+            }
+        ],
+    )
 
 
 def downgrade():

@@ -8,8 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from matcher.model import Credential, FrozenMap, Pair, Settings, Weights
+from matcher.model import (
+    Credential,
+    FrozenMap,
+    Institution,
+    Pair,
+    Problem,
+    Settings,
+    Shift,
+    Volunteer,
+    Weights,
+    Window,
+)
 from matcher.problem_io import (
     ProblemError,
     dump_problem,
@@ -560,3 +573,157 @@ def test_problem_error_is_a_value_error() -> None:
     error = ProblemError("/a/b", "bad")
     assert isinstance(error, ValueError)
     assert (error.pointer, error.message, str(error)) == ("/a/b", "bad", "/a/b: bad")
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+IDS = st.text(alphabet="ab~/-é1 ", min_size=1, max_size=6)
+NAMES = st.text(alphabet="abc_", min_size=1, max_size=4)
+OFFSETS = st.sampled_from([timedelta(0), timedelta(hours=2), timedelta(hours=-3, minutes=-30)])
+MOMENTS = st.builds(
+    lambda naive, offset: naive.replace(tzinfo=timezone(offset)),
+    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1)),
+    OFFSETS,
+)
+DURATIONS = st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=2))
+LATS = st.floats(-90, 90, allow_nan=False)
+LONS = st.floats(-180, 180, allow_nan=False)
+NON_NEGATIVE = st.floats(0, 1e6, allow_nan=False)
+
+
+def windows() -> st.SearchStrategy[Window]:
+    return st.builds(lambda start, length: Window(start, start + length), MOMENTS, DURATIONS)
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> Problem:
+    institutions = [
+        Institution(i, draw(LATS), draw(LONS), draw(st.none() | NAMES))
+        for i in draw(st.lists(IDS, unique=True, max_size=3))
+    ]
+    inst_ids = [i.id for i in institutions]
+    volunteers = [
+        Volunteer(
+            id=v,
+            skills=draw(st.frozensets(NAMES, max_size=3)),
+            gender=draw(st.sampled_from([None, "female", "male"])),
+            age=draw(st.none() | st.integers(0, 99)),
+            lat=draw(LATS),
+            lon=draw(LONS),
+            max_travel_km=draw(NON_NEGATIVE),
+            availability=tuple(draw(st.lists(windows(), max_size=3))),
+            max_shifts=draw(st.none() | st.integers(0, 20)),
+            max_hours=draw(st.none() | NON_NEGATIVE),
+            preferences=draw(
+                st.dictionaries(st.sampled_from(inst_ids), st.integers(1, 3))
+                if inst_ids
+                else st.just({})
+            ),
+            credentials=tuple(
+                draw(st.lists(st.builds(Credential, NAMES, st.none() | MOMENTS), max_size=2))
+            ),
+            languages=draw(st.frozensets(NAMES, max_size=2)),
+        )
+        for v in draw(st.lists(IDS, unique=True, max_size=4))
+    ]
+    shifts = []
+    if inst_ids:
+        for s in draw(st.lists(IDS, unique=True, max_size=4)):
+            window = draw(windows())
+            needed = draw(st.integers(1, 6))
+            skills = draw(st.dictionaries(NAMES, st.integers(1, 2), max_size=2))
+            if sum(skills.values()) > needed:
+                skills = {}
+            shifts.append(
+                Shift(
+                    id=s,
+                    institution_id=draw(st.sampled_from(inst_ids)),
+                    start=window.start,
+                    end=window.end,
+                    needed=needed,
+                    required_skills=skills,
+                    gender=draw(st.sampled_from(["any", "female", "male"])),
+                    min_age=draw(st.integers(0, 30)),
+                    required_credentials=draw(st.frozensets(NAMES, max_size=2)),
+                    languages=draw(st.frozensets(NAMES, max_size=2)),
+                    priority=draw(st.integers(1, 5)),
+                )
+            )
+    all_pairs = [Pair(v.id, s.id) for v in volunteers for s in shifts]
+    pairs = (
+        st.lists(st.sampled_from(all_pairs), unique=True, max_size=3) if all_pairs else st.just([])
+    )
+    solver_settings = Settings(
+        min_rest_minutes=draw(st.integers(0, 600)),
+        time_limit_s=draw(st.none() | st.floats(0.001, 3600)),
+        seed=draw(st.integers(0, 2**31 - 1)),
+        threads=draw(st.none() | st.integers(1, 16)),
+        weights=draw(st.builds(Weights, NON_NEGATIVE, NON_NEGATIVE, NON_NEGATIVE, NON_NEGATIVE)),
+    )
+    return Problem(
+        horizon=draw(windows()),
+        institutions=tuple(institutions),
+        volunteers=tuple(volunteers),
+        shifts=tuple(shifts),
+        locked=tuple(draw(pairs)),
+        previous=tuple(draw(pairs)),
+        settings=solver_settings,
+    )
+
+
+def leaves(node: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Paths of every scalar (non-container) value of a JSON document."""
+    if isinstance(node, dict):
+        return [p for key, value in node.items() for p in leaves(value, (*path, key))]
+    if isinstance(node, list):
+        return [p for i, value in enumerate(node) for p in leaves(value, (*path, i))]
+    return [path]
+
+
+def value_at(doc: Any, path: tuple[str | int, ...]) -> Any:
+    for token in path:
+        doc = doc[token]
+    return doc
+
+
+def set_at(doc: Any, path: tuple[str | int, ...], value: Any) -> None:
+    for token in path[:-1]:
+        doc = doc[token]
+    doc[path[-1]] = value
+
+
+PROPERTY_SETTINGS = settings(max_examples=60, deadline=None)
+
+
+@PROPERTY_SETTINGS
+@given(problems())
+def test_random_problem_round_trips_through_dict_and_json_text(problem: Problem) -> None:
+    assert load_problem(problem_to_dict(problem)) == problem
+    assert load_problem(dump_problem(problem, indent=None)) == problem
+
+
+@PROPERTY_SETTINGS
+@given(problems(), st.data())
+def test_a_boolean_anywhere_is_refused_at_its_own_pointer(
+    problem: Problem, data: st.DataObject
+) -> None:
+    doc = problem_to_dict(problem)
+    path = data.draw(st.sampled_from(leaves(doc)))
+    set_at(doc, path, True)
+    with pytest.raises(ProblemError) as info:
+        load_problem(doc)
+    assert info.value.pointer == pointer(*path)
+
+
+@PROPERTY_SETTINGS
+@given(problems(), st.data())
+def test_a_naive_datetime_anywhere_is_refused_at_its_own_pointer(
+    problem: Problem, data: st.DataObject
+) -> None:
+    doc = problem_to_dict(problem)
+    moments = [p for p in leaves(doc) if p[-1] in ("start", "end", "expires")]
+    path = data.draw(st.sampled_from([p for p in moments if value_at(doc, p) is not None]))
+    set_at(doc, path, value_at(doc, path)[:19])
+    with pytest.raises(ProblemError) as info:
+        load_problem(doc)
+    assert (info.value.pointer, info.value.message) == (pointer(*path), "naive datetime")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import combinations
 
 from matcher.eligibility import caps_reasons, clash, overlaps, pair_reasons
@@ -36,9 +36,29 @@ def _warned(warnings: tuple[str, ...], volunteer_id: str, shift_id: str) -> bool
 def check_solution(problem: Problem, solution: Solution) -> list[str]:
     """Every broken rule of `solution` for `problem`, as human-readable lines (empty = valid).
 
-    A rule broken only by locked pairs is excused (rule 8 keeps them) when a warning names the
-    volunteer and the shift of the pair; otherwise it is reported too.
+    The hard rules of :func:`check_assignments`, then the consistency of `unfilled` and of the
+    metrics with the assignments.
     """
+    errors, placed = _check_rules(problem, solution.assignments, solution.warnings)
+    errors.extend(_check_unfilled(problem, solution, placed))
+    errors.extend(_check_metrics(problem, solution))
+    return errors
+
+
+def check_assignments(
+    problem: Problem, assignments: Iterable[Assignment], warnings: Iterable[str] = ()
+) -> list[str]:
+    """Every hard rule (ids, positions, rules 1-8) the assignments break (empty = valid).
+
+    A rule broken only by locked pairs is excused (rule 8 keeps them) when one of `warnings`
+    names the volunteer and the shift of each pair involved; otherwise it is reported too.
+    """
+    return _check_rules(problem, tuple(assignments), tuple(warnings))[0]
+
+
+def _check_rules(
+    problem: Problem, assignments: tuple[Assignment, ...], warnings: tuple[str, ...]
+) -> tuple[list[str], list[Assignment]]:
     errors: list[str] = []
     locked = {(p.volunteer_id, p.shift_id) for p in problem.locked}
     rest = problem.settings.min_rest_minutes
@@ -47,13 +67,11 @@ def check_solution(problem: Problem, solution: Solution) -> list[str]:
         return (a.volunteer_id, a.shift_id) in locked
 
     def excused(pairs: list[Assignment]) -> bool:
-        return all(
-            is_locked(a) and _warned(solution.warnings, a.volunteer_id, a.shift_id) for a in pairs
-        )
+        return all(is_locked(a) and _warned(warnings, a.volunteer_id, a.shift_id) for a in pairs)
 
     known: list[Assignment] = []  # volunteer and shift exist
     placed: list[Assignment] = []  # ... and the position is a place of the shift
-    for index, a in enumerate(solution.assignments):
+    for index, a in enumerate(assignments):
         volunteer = problem.volunteer_by_id.get(a.volunteer_id)
         shift = problem.shift_by_id.get(a.shift_id)
         if volunteer is None:
@@ -75,16 +93,13 @@ def check_solution(problem: Problem, solution: Solution) -> list[str]:
     errors.extend(_check_pairs(problem, known, excused))
     errors.extend(_check_schedules(problem, known, rest, excused))
 
-    assigned = {(a.volunteer_id, a.shift_id) for a in solution.assignments}
+    assigned = {(a.volunteer_id, a.shift_id) for a in assignments}
     for pair in problem.locked:
         if (pair.volunteer_id, pair.shift_id) not in assigned:
             errors.append(
                 f"rule 8 (locked): locked pair {pair.volunteer_id} on {pair.shift_id} is missing"
             )
-
-    errors.extend(_check_unfilled(problem, solution, placed))
-    errors.extend(_check_metrics(problem, solution))
-    return errors
+    return errors, placed
 
 
 def _check_places(

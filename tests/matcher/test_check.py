@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from matcher.check import check_solution
+from matcher.check import check_assignments, check_solution
 from matcher.model import Assignment, Credential, Metrics, Pair, Settings, Solution, Unfilled
 from tests.matcher.conftest import (
     at,
@@ -275,3 +275,17 @@ def test_several_broken_rules_are_all_reported() -> None:
     shifted = dataclasses.replace(solution, assignments=(Assignment("vol-1", "shift-1"),))
     rules = [e.split(":")[0] for e in check_solution(problem, _with_metrics(shifted, filled=1))]
     assert rules[:3] == ["rule 2 (availability)", "rule 3 (gender)", "rule 4 (distance)"]
+
+
+def test_check_assignments_judges_only_the_hard_rules() -> None:
+    problem = make_problem(
+        shifts=(make_shift(needed=2), make_shift("s2", gender="male")),
+        locked=(Pair("vol-1", "s2"),),
+    )
+    pairs = [Assignment("vol-1", "shift-1"), Assignment("vol-1", "s2")]
+    assert check_assignments(problem, pairs) == [
+        "rule 3 (gender): vol-1 on s2 does not match the shift's gender",
+        "rule 6 (overlap): vol-1 has overlapping shifts shift-1 and s2",
+    ]
+    assert check_assignments(problem, pairs[1:], warnings=["locked vol-1 on s2: gender"]) == []
+    assert check_assignments(problem, []) == ["rule 8 (locked): locked pair vol-1 on s2 is missing"]

@@ -78,7 +78,11 @@ def run_measured(cmd: Sequence[str], timeout: float | None, memory_bytes: int | 
     if timer:
         timer.start()
     err_chunks: list[bytes] = []
-    reader = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
+    def read_stderr() -> None:
+        with proc.stderr:  # type: ignore[union-attr]
+            err_chunks.append(proc.stderr.read())  # type: ignore[union-attr]
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0

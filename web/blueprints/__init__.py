@@ -1,5 +1,7 @@
 """The list of blueprints the app registers, one per area."""
 
+from web.blueprints.coordinator import bp as coordinator_bp
+from web.blueprints.opportunities import bp as opportunities_bp
 from web.blueprints.public import bp as public_bp
 
-BLUEPRINTS = [public_bp]
+BLUEPRINTS = [public_bp, opportunities_bp, coordinator_bp]

@@ -240,7 +240,12 @@ def _int_map(
 ) -> dict[str, int]:
     if not isinstance(value, Mapping):
         raise ProblemError(pointer(*path), f"expected an object, got {_kind(value)}")
-    return {key: item(count, (*path, key)) for key, count in value.items()}
+    result: dict[str, int] = {}
+    for key, count in value.items():
+        if not isinstance(key, str) or not key:
+            raise ProblemError(pointer(*path, str(key)), "keys must be non-empty strings")
+        result[key] = item(count, (*path, key))
+    return result
 
 
 def _window(reader: _Reader) -> Window:
@@ -279,6 +284,7 @@ def _credential(r: _Reader) -> Credential:
 
 
 def _volunteer(r: _Reader, institution_ids: set[str]) -> Volunteer:
+    volunteer_id = r.get("id", _ident)
     preferences = r.get(
         "preferences",
         lambda v, p: _int_map(v, p, _in_range(_integer, 1, 3)),
@@ -289,7 +295,7 @@ def _volunteer(r: _Reader, institution_ids: set[str]) -> Volunteer:
         if key not in institution_ids:
             raise ProblemError(r.at("preferences") + pointer(key), f"unknown institution {key!r}")
     return Volunteer(
-        id=r.get("id", _ident),
+        id=volunteer_id,
         skills=r.get("skills", _strings, default=frozenset(), nullable=True) or frozenset(),
         gender=r.get("gender", _one_of(VOLUNTEER_GENDERS), default=None, nullable=True),
         age=r.get("age", _in_range(_integer, 0, None), default=None, nullable=True),

@@ -226,6 +226,12 @@ def test_pointer_to_a_key_with_slash_and_tilde_is_escaped() -> None:
     assert str(error_of(doc)) == "/volunteers/0/preferences/a~1b~0c: unknown institution 'a/b~c'"
 
 
+def test_empty_key_of_a_count_map_is_refused() -> None:
+    doc = raw_problem()
+    doc["shifts"][0]["required_skills"] = {"": 1}
+    assert str(error_of(doc)) == "/shifts/0/required_skills/: keys must be non-empty strings"
+
+
 def test_previous_naming_an_unknown_id_is_refused() -> None:
     doc = raw_problem()
     doc["previous"] = [{"volunteer_id": "vol-1", "shift_id": "shift-7"}]

@@ -28,11 +28,13 @@ _LINKS = {
     "coordinator": [
         ("coordinator.coverage", _l("Coverage")),
         ("coordinator.at_risk", _l("Shifts at risk")),
+        ("matching.history", _l("Matching runs")),
         ("opportunities.browse", _l("Opportunities")),
         ("auth.account", _l("Account")),
     ],
     "admin": [
         ("coordinator.coverage", _l("Coverage")),
+        ("matching.history", _l("Matching runs")),
         ("admin.users", _l("Staff accounts")),
         ("manager.dashboard", _l("Institutions")),
         ("auth.account", _l("Account")),

@@ -41,6 +41,7 @@ from web.services.matching_problem import (
 
 log = logging.getLogger(__name__)
 
+TRIGGERS = ("manual", "nightly", "replacement")
 MAX_WINDOW_DAYS = 31
 MAX_TIME_LIMIT_S = 600.0
 
@@ -91,7 +92,7 @@ def describe_scope(scope_kind: str, scope_ids: Iterable[int]) -> str:
     return ", ".join(i.name for i in sorted(rows, key=lambda i: i.id))
 
 
-def _validate_scope(scope_kind: str, scope_ids: list[int]) -> None:
+def validate_scope(scope_kind: str, scope_ids: list[int]) -> None:
     if scope_kind == "national":
         if scope_ids:
             raise RunError(_l("A national run takes no governorates or institutions."))
@@ -126,7 +127,7 @@ def start_run(
 ) -> MatchingRun:
     """Queue a run and take the locks of every institution in its scope, in one transaction."""
     ids = sorted({int(i) for i in scope_ids})
-    _validate_scope(scope_kind, ids)
+    validate_scope(scope_kind, ids)
     if not scope_allowed(user, scope_kind, ids):
         raise RunError(_l("You may not run matching for this scope."), status=403)
     if window_start.tzinfo is None or window_end.tzinfo is None:
@@ -441,24 +442,11 @@ def _problem_and_solution(
 
 
 def check_pairs(run: MatchingRun, pairs: list[RunProposal]) -> list[str]:
-    """Every rule the given pairs break, judged by the matcher's own validator."""
-    from matcher.check import check_solution
-    from matcher.model import Metrics, Solution
+    """Every hard rule the given pairs break, judged by the matcher's own validator."""
+    from matcher.check import check_assignments
 
     problem, assignments = _problem_and_solution(run, pairs)
-    filled = len(assignments)
-    solution = Solution(
-        assignments=assignments,
-        unfilled=(),
-        metrics=Metrics(
-            demand=problem.demand,
-            filled=filled,
-            upper_bound=max(filled, int(run.metrics.get("upper_bound", filled))),
-            status="FEASIBLE",
-            solve_seconds=0.0,
-        ),
-    )
-    return [v for v in check_solution(problem, solution) if "unfilled" not in v.lower()]
+    return check_assignments(problem, assignments, (run.solution or {}).get("warnings", []))
 
 
 def _choose_position(run: MatchingRun, pairs: list[RunProposal], new: RunProposal) -> None:
@@ -778,3 +766,13 @@ def summary_lines(run: MatchingRun) -> list[str]:
             )
         )
     return lines
+
+
+def volunteer_names(run: MatchingRun) -> dict[int, str]:
+    """Names of every volunteer the run's proposal and diff mention."""
+    ids = {p.volunteer_id for p in run.proposals}
+    ids |= {a.volunteer_id for a in current_roster(run_shift_ids(run))}
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids)))
+    return dict(rows.tuples().all())

@@ -222,3 +222,18 @@ def test_validate_with_an_invalid_problem_exits_2(tmp_path: Path) -> None:
     code, _, err = run_main("validate", str(problem_file), str(problem_file))
     assert code == 2
     assert err == "error: /shifts/0/needed: must be at least 1, got 0\n"
+
+
+def test_importing_matcher_stays_light() -> None:
+    code = (
+        "import sys, matcher, matcher.cli, matcher.check, matcher.eligibility;"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in "
+        "('ortools', 'numpy', 'flask', 'sqlalchemy') or m == 'matcher.solver'];"
+        "print(heavy)"
+    )
+    executable = str(PYTHON) if PYTHON.exists() else sys.executable
+    result = subprocess.run(
+        [executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

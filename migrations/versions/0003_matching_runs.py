@@ -44,6 +44,7 @@ def upgrade():
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('scope_kind', sa.String(length=14), nullable=False),
     sa.Column('scope_ids', sa.JSON(), nullable=False),
+    sa.Column('shift_ids', sa.JSON(), nullable=True),
     sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
     sa.Column('window_end', sa.DateTime(timezone=True), nullable=False),
     sa.Column('time_limit_s', sa.Float(), nullable=False),

@@ -56,6 +56,8 @@ class MatchingRun(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="queued", index=True)
     scope_kind: Mapped[str] = mapped_column(String(14))
     scope_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # Set for a replacement run: only these shifts are re-matched, everything else stays.
+    shift_ids: Mapped[list[int] | None] = mapped_column(JSON)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     window_end: Mapped[datetime] = mapped_column(UTCDateTime)
     time_limit_s: Mapped[float] = mapped_column(Float, default=30.0)

@@ -194,6 +194,17 @@ def build_problem(
         )
         .order_by(VolunteerProfile.user_id)
     ).all()
+    if only_shift_ids is not None:
+        # A replacement never goes back to someone who already gave this shift up.
+        gave_up = set(
+            db.session.scalars(
+                sa.select(Assignment.volunteer_id).where(
+                    Assignment.shift_id.in_(list(only_shift_ids)),
+                    Assignment.state.in_(("declined", "cancelled", "expired", "no_show")),
+                )
+            )
+        )
+        profiles = [p for p in profiles if p.user_id not in gave_up]
     user_ids = [p.user_id for p in profiles]
     holdings: dict[int, list[Assignment]] = defaultdict(list)
     if user_ids:

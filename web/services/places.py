@@ -105,7 +105,9 @@ def offer(
     ).scalar_one_or_none()
     if existing is not None and existing.state in HOLDING_STATES:
         return True, "kept"
-    if existing is not None and "offered" not in TRANSITIONS[existing.state]:
+    if existing is not None and (
+        existing.state == "declined" or "offered" not in TRANSITIONS[existing.state]
+    ):
         return False, existing.state
     if busy_clash(volunteer_id, shift):
         return False, "clash"

@@ -124,8 +124,13 @@ def start_run(
     auto_publish: bool = False,
     schedule_id: int | None = None,
     scheduled_for: str | None = None,
+    shift_ids: list[int] | None = None,
 ) -> MatchingRun:
-    """Queue a run and take the locks of every institution in its scope, in one transaction."""
+    """Queue a run and take the locks of every institution in its scope, in one transaction.
+
+    A replacement run (``shift_ids`` set) re-matches only those shifts and takes no locks: it
+    changes no other place, and publishing any run re-checks every place it offers.
+    """
     ids = sorted({int(i) for i in scope_ids})
     validate_scope(scope_kind, ids)
     if not scope_allowed(user, scope_kind, ids):
@@ -157,14 +162,17 @@ def start_run(
         created_by_id=user.id if user is not None else None,
         schedule_id=schedule_id,
         scheduled_for=scheduled_for,
+        shift_ids=shift_ids,
         progress=str(_l("Waiting for the worker")),
     )
     db.session.add(run)
     try:
         db.session.flush()
-        db.session.execute(
-            sa.insert(RunLock), [{"institution_id": i, "run_id": run.id} for i in institution_ids]
-        )
+        if shift_ids is None:
+            db.session.execute(
+                sa.insert(RunLock),
+                [{"institution_id": i, "run_id": run.id} for i in institution_ids],
+            )
         audit.record(user, "run.start", "matching_run", run.id, scope=scope_kind, ids=ids)
         db.session.commit()
     except IntegrityError as exc:
@@ -276,6 +284,7 @@ def execute_run(run: MatchingRun) -> MatchingRun:
             run.window_start,
             run.window_end,
             time_limit_s=run.time_limit_s,
+            only_shift_ids=run.shift_ids,
         )
         progress = _progress_writer(run_id)
         if built.is_empty:
@@ -612,12 +621,13 @@ def publish_run(run_id: int, user: User | None) -> PublishResult:
     roster = current_roster(run_shift_ids(run))
     holding = {(a.volunteer_id, a.shift_id): a for a in roster}
     now = utcnow()
-    # 1. Offers from the last published roster that the new proposal drops are withdrawn.
+    # 1. Offers from the last published roster that the new proposal drops are withdrawn
+    #    (a replacement run only adds: it never takes an offer back).
     for key, assignment in holding.items():
         if key in wanted:
             result.kept += 1
             continue
-        if assignment.state == "offered":
+        if assignment.state == "offered" and run.trigger != "replacement":
             places.release(assignment)
             assignment.state = "cancelled"
             assignment.state_changed_at = now

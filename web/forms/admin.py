@@ -1,0 +1,113 @@
+"""Admin forms: the user list filter, new staff accounts and a staff member's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, SubmitField
+from wtforms.validators import EqualTo, Length
+
+from web.forms.auth import (
+    LANGUAGE_CHOICES,
+    ROLE_LABELS,
+    ChoicesForm,
+    account_rule,
+    full_name_field,
+    new_password_field,
+    one_of_choices,
+)
+from web.forms.fields import CleanStringField
+from web.services import accounts
+
+
+def _role_filter_choices() -> list[tuple[str, Any]]:
+    return [("", _l("All roles")), *ROLE_LABELS.items()]
+
+
+def _staff_role_choices() -> list[tuple[str, Any]]:
+    return [(role, ROLE_LABELS[role]) for role in ("manager", "coordinator", "admin")]
+
+
+def _staff_language_choices() -> list[tuple[str, Any]]:
+    return [("", _l("As their browser says")), *LANGUAGE_CHOICES]
+
+
+class UserFilterForm(ChoicesForm):
+    """Filter the user list by role and by a name, email or phone search (a GET form)."""
+
+    static_choices = {"role": _role_filter_choices}
+
+    class Meta:
+        csrf = False
+
+    role = SelectField(
+        _l("Role"),
+        [one_of_choices(_l("Choose a role from the list."))],
+        validate_choice=False,
+        default="",
+    )
+    q = CleanStringField(
+        _l("Search name, email or phone"),
+        [Length(max=100, message=_l("This is too long."))],
+        render_kw={"type": "search"},
+    )
+
+
+class ScopeForm(ChoicesForm):
+    """A manager's institutions, or a coordinator's governorates or national scope."""
+
+    institutions = SelectMultipleField(
+        _l("Institutions (for a manager)"),
+        [one_of_choices(_l("Choose institutions from the list."))],
+        coerce=str,
+        validate_choice=False,
+    )
+    governorates = SelectMultipleField(
+        _l("Governorates (for a coordinator)"),
+        [one_of_choices(_l("Choose governorates from the list."))],
+        coerce=str,
+        validate_choice=False,
+    )
+    national = BooleanField(_l("The whole country (for a coordinator)"))
+    submit = SubmitField(_l("Save scope"))
+
+    def institution_ids(self) -> list[int]:
+        """The chosen institution ids (the values were checked against the offered ones)."""
+        return [int(value) for value in self.institutions.data or [] if value.isdigit()]
+
+
+class StaffForm(ScopeForm):
+    """A new manager, coordinator or admin account."""
+
+    static_choices = {"role": _staff_role_choices, "locale": _staff_language_choices}
+
+    role = SelectField(
+        _l("Role"),
+        [one_of_choices(_l("Choose a staff role."))],
+        validate_choice=False,
+    )
+    full_name = full_name_field()
+    email = CleanStringField(
+        _l("Email"),
+        [account_rule(lambda value: accounts.check_email(value, required=True))],
+        render_kw={"type": "email", "autocomplete": "off", "required": True},
+    )
+    phone = CleanStringField(
+        _l("Mobile phone number (optional)"),
+        [account_rule(lambda value: accounts.check_phone(value, required=False))],
+        render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "off"},
+    )
+    password = new_password_field(_l("First password (tell it to them privately)"))
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        [EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password", "required": True},
+    )
+    locale = SelectField(
+        _l("Language"),
+        [one_of_choices(_l("Choose Arabic or English."))],
+        validate_choice=False,
+        default="",
+    )
+    submit = SubmitField(_l("Create account"))

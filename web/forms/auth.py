@@ -1,0 +1,189 @@
+"""Account forms: volunteer sign-up, log-in, language preference and password change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, PasswordField, SelectField, SubmitField
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+
+from web.forms.fields import CleanStringField
+from web.services import accounts
+
+LANGUAGE_CHOICES = [("ar", "العربية"), ("en", "English")]
+LOGIN_MAX = 300
+ROLE_LABELS = {
+    "volunteer": _l("Volunteer"),
+    "manager": _l("Institution manager"),
+    "coordinator": _l("Coordinator"),
+    "admin": _l("Administrator"),
+}
+
+
+class ChoicesForm(FlaskForm):
+    """Sets each select's fixed choices after binding (WTForms 3.3 warns on tuples in fields)."""
+
+    static_choices: dict[str, Callable[[], list[tuple[Any, Any]]]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in self.static_choices.items():
+            self[name].choices = choices()
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Arabic and English, each named in its own language."""
+    return list(LANGUAGE_CHOICES)
+
+
+def account_rule(check: Callable[[Any], Any]) -> Callable[[FlaskForm, Field], None]:
+    """Turn one of the account service's checks into a WTForms validator (the rule lives once)."""
+
+    def validator(form: FlaskForm, field: Field) -> None:
+        try:
+            check(field.data)
+        except accounts.AccountError as exc:
+            raise ValidationError(str(exc.message)) from None
+
+    return validator
+
+
+def one_of_choices(message: Any) -> Callable[[FlaskForm, Field], None]:
+    """Refuse a submitted value (or values) that the select did not offer."""
+
+    def validator(form: FlaskForm, field: Field) -> None:
+        offered = {str(choice.value) for choice in field.iter_choices()}
+        values = field.data if isinstance(field.data, list) else [field.data]
+        if any(str(v) not in offered for v in values if v not in (None, "")):
+            raise ValidationError(str(message))
+
+    return validator
+
+
+def optional_int(value: Any) -> int | None:
+    """Coerce a select's value to an int; empty or malformed values become ``None``."""
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isdigit() else None
+
+
+def full_name_field() -> CleanStringField:
+    """The full-name field, checked by the account service's name rule."""
+    return CleanStringField(
+        _l("Full name"),
+        [account_rule(accounts.check_full_name)],
+        render_kw={"autocomplete": "name", "maxlength": accounts.NAME_MAX, "required": True},
+    )
+
+
+def new_password_field(label: Any) -> PasswordField:
+    """A new-password field, checked by the account service's password rule."""
+    return PasswordField(
+        label,
+        [account_rule(accounts.check_password)],
+        render_kw={
+            "autocomplete": "new-password",
+            "minlength": accounts.PASSWORD_MIN,
+            "maxlength": accounts.PASSWORD_MAX,
+            "required": True,
+        },
+    )
+
+
+class RegisterForm(ChoicesForm):
+    """A volunteer signs up: name, mobile, optional email, password, language, governorate."""
+
+    static_choices = {"locale": language_choices}
+
+    full_name = full_name_field()
+    phone = CleanStringField(
+        _l("Mobile phone number"),
+        [account_rule(lambda value: accounts.check_phone(value, required=True))],
+        render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "tel", "required": True},
+    )
+    email = CleanStringField(
+        _l("Email (optional)"),
+        [account_rule(lambda value: accounts.check_email(value, required=False))],
+        render_kw={"type": "email", "autocomplete": "email", "maxlength": accounts.EMAIL_MAX},
+    )
+    password = new_password_field(_l("Password"))
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        [EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password", "required": True},
+    )
+    locale = SelectField(
+        _l("Preferred language"),
+        [one_of_choices(_l("Choose Arabic or English."))],
+        validate_choice=False,
+    )
+    governorate = SelectField(
+        _l("Governorate where you live"),
+        [
+            InputRequired(message=_l("Choose your governorate.")),
+            one_of_choices(_l("Choose a governorate from the list.")),
+        ],
+        coerce=optional_int,
+        validate_choice=False,
+    )
+    sms_consent = BooleanField(_l("Send me text messages (SMS) about shifts I sign up for"))
+    submit = SubmitField(_l("Create my account"))
+
+
+class LoginForm(FlaskForm):
+    """Log in with a phone number (typed any way) or an email, and a password."""
+
+    identifier = CleanStringField(
+        _l("Phone number or email"),
+        [
+            InputRequired(message=_l("Enter your phone number or email.")),
+            Length(max=LOGIN_MAX, message=_l("This is too long.")),
+        ],
+        render_kw={"autocomplete": "username", "required": True},
+    )
+    password = PasswordField(
+        _l("Password"),
+        [
+            InputRequired(message=_l("Enter your password.")),
+            Length(max=accounts.PASSWORD_MAX, message=_l("This is too long.")),
+        ],
+        render_kw={"autocomplete": "current-password", "required": True},
+    )
+    remember = BooleanField(_l("Keep me logged in on this device"))
+    submit = SubmitField(_l("Log in"))
+
+
+class LanguageForm(ChoicesForm):
+    """The language the site speaks to this user (and their SMS, later)."""
+
+    static_choices = {"locale": language_choices}
+
+    locale = SelectField(
+        _l("Language"),
+        [one_of_choices(_l("Choose Arabic or English."))],
+        validate_choice=False,
+    )
+    submit = SubmitField(_l("Save language"))
+
+
+class ChangePasswordForm(FlaskForm):
+    """Change the password; the current one is asked again."""
+
+    old_password = PasswordField(
+        _l("Current password"),
+        [InputRequired(message=_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password", "required": True},
+    )
+    new_password = new_password_field(_l("New password"))
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        [EqualTo("new_password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password", "required": True},
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class PostForm(FlaskForm):
+    """A button-only form (log out, deactivate...): carries the CSRF token and nothing else."""

@@ -1,7 +1,9 @@
 """The list of blueprints the app registers, one per area."""
 
+from web.blueprints.admin import bp as admin_bp
+from web.blueprints.auth import bp as auth_bp
 from web.blueprints.coordinator import bp as coordinator_bp
 from web.blueprints.opportunities import bp as opportunities_bp
 from web.blueprints.public import bp as public_bp
 
-BLUEPRINTS = [public_bp, opportunities_bp, coordinator_bp]
+BLUEPRINTS = [public_bp, auth_bp, admin_bp, opportunities_bp, coordinator_bp]

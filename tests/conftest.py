@@ -51,7 +51,23 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "SERVER_NAME": "localhost",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.before_request(_forget_previous_request)
+    return app
+
+
+def _forget_previous_request() -> None:
+    """Drop what the extensions cached on ``g`` during an earlier request of the same test.
+
+    The ``app`` fixture keeps one application context pushed for the whole test, and Flask reuses
+    it for every test-client request, so ``g`` (where Flask-Login keeps the current user and
+    Flask-Babel the locale) would outlive a request; in production each request has its own.
+    """
+    from flask import g
+    from flask_babel import refresh
+
+    g.pop("_login_user", None)
+    refresh()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -291,9 +307,14 @@ def factory(app: Flask) -> Factory:
 
 def login(client: FlaskClient, user: Any, password: str = PASSWORD) -> None:
     """Log a user in through Flask-Login's session (the login form is tested on its own)."""
+    app = client.application
+    with app.test_request_context(environ_base=client.environ_base):
+        # The identifier "strong" session protection expects (else the login is discarded).
+        identifier = app.login_manager._session_identifier_generator()
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        session["_id"] = identifier
 
 
 @pytest.fixture

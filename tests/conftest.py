@@ -283,6 +283,7 @@ class Factory:
                 hour=8, minute=0, second=0, microsecond=0
             )
         skills = skills or {}
+        reserved = {code: self.skill(code) for code in skills}  # looked up before autoflush
         shift = Shift(
             opportunity=opportunity,
             institution_id=opportunity.institution_id,
@@ -294,7 +295,7 @@ class Factory:
             **kw,
         )
         for code, places in skills.items():
-            shift.requirements.append(ShiftSkillRequirement(skill=self.skill(code), places=places))
+            shift.requirements.append(ShiftSkillRequirement(skill=reserved[code], places=places))
         self.db.session.add(shift)
         self.db.session.commit()
         return shift

@@ -12,9 +12,18 @@ from typing import Any
 
 import pytest
 
+from matcher.check import check_solution
 from matcher.cli import main
-from matcher.problem_io import load_problem, load_solution, solution_to_dict
-from tests.matcher.conftest import make_solution, raw_problem
+from matcher.model import Credential, Pair, Problem, Settings
+from matcher.problem_io import dump_problem, load_problem, load_solution, solution_to_dict
+from tests.matcher.conftest import (
+    at,
+    make_problem,
+    make_shift,
+    make_solution,
+    make_volunteer,
+    raw_problem,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = Path("/work/venv/bin/python")
@@ -237,3 +246,78 @@ def test_importing_matcher_stays_light() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- end to end (real solver)
+
+
+def _busy_problem() -> Problem:
+    """Several volunteers and shifts with skills, rest, caps, a locked and a previous pair."""
+    volunteers = (
+        make_volunteer("amal", skills={"tutoring"}, max_shifts=2),
+        make_volunteer("basma", gender="female", max_hours=4),
+        make_volunteer("karim", gender="male", skills={"music"}, languages={"ar"}),
+        make_volunteer("dina", age=None, credentials=(Credential("first_aid"),)),
+        make_volunteer("far", lat=31.2, lon=29.9),
+    )
+    shifts = (
+        make_shift("morning", needed=2, required_skills={"tutoring": 1}),
+        make_shift("noon", start=at(12.5), end=at(15), needed=2, min_age=18),
+        make_shift("girls", start=at(9, 1), end=at(12, 1), gender="female"),
+        make_shift("aid", start=at(16), end=at(18), required_credentials={"first_aid"}),
+        make_shift("choir", start=at(9, 2), end=at(11, 2), needed=2, required_skills={"music": 1}),
+        make_shift("french", start=at(9, 3), end=at(11, 3), languages={"fr"}),
+    )
+    return make_problem(
+        volunteers=volunteers,
+        shifts=shifts,
+        locked=(Pair("amal", "morning"),),
+        previous=(Pair("karim", "choir"),),
+        settings=Settings(min_rest_minutes=30),
+    )
+
+
+def test_solve_end_to_end_writes_a_valid_solution(tmp_path: Path) -> None:
+    problem_file = write(tmp_path / "p.json", dump_problem(_busy_problem()))
+    result = run_matcher("solve", str(problem_file), "--time-limit", "10", "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == "problem: 5 volunteers, 6 shifts, 9 places"
+    solution = load_solution(result.stdout)
+    assert check_solution(_busy_problem(), solution) == []
+    assert ("amal", "morning") in {(a.volunteer_id, a.shift_id) for a in solution.assignments}
+    assert (solution.metrics.filled, solution.metrics.upper_bound) == (8, 8)
+    (french,) = solution.unfilled
+    assert (french.shift_id, french.missing, french.reasons.get("languages")) == ("french", 1, 5)
+    solution_file = write(tmp_path / "s.json", result.stdout)
+    validated = run_matcher("validate", str(problem_file), str(solution_file))
+    assert (validated.returncode, validated.stdout) == (0, "valid\n")
+
+
+def test_solve_end_to_end_is_deterministic_and_honours_the_output_file(tmp_path: Path) -> None:
+    problem_file = write(tmp_path / "p.json", dump_problem(_busy_problem()))
+    outputs = []
+    for run in range(2):
+        target = tmp_path / f"s{run}.json"
+        args = ("solve", str(problem_file), "-o", str(target), "--seed", "3", "--threads", "1")
+        result = run_matcher(*args)
+        assert (result.returncode, result.stdout) == (0, "")
+        outputs.append(load_solution(target))
+    assert outputs[0].assignments == outputs[1].assignments
+    assert outputs[0].metrics.filled == outputs[0].metrics.upper_bound
+
+
+def test_solve_end_to_end_of_the_format_example(problem_file: Path) -> None:
+    result = run_matcher("solve", str(problem_file))
+    assert result.returncode == 0, result.stderr
+    solution = load_solution(result.stdout)
+    assert [(a.volunteer_id, a.shift_id) for a in solution.assignments] == [("vol-1", "shift-1")]
+    assert solution.metrics.demand == 3
+    assert check_solution(load_problem(problem_file), solution) == []
+
+
+def test_solve_end_to_end_of_an_empty_problem(tmp_path: Path) -> None:
+    problem_file = write(tmp_path / "p.json", dump_problem(make_problem(volunteers=(), shifts=())))
+    result = run_matcher("solve", str(problem_file))
+    assert result.returncode == 0, result.stderr
+    solution = load_solution(result.stdout)
+    assert (solution.assignments, solution.metrics.status) == ((), "EMPTY")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from matcher.check import check_assignments, check_solution
 from matcher.model import Assignment, Credential, Metrics, Pair, Settings, Solution, Unfilled
 from tests.matcher.conftest import (
@@ -289,3 +291,18 @@ def test_check_assignments_judges_only_the_hard_rules() -> None:
     ]
     assert check_assignments(problem, pairs[1:], warnings=["locked vol-1 on s2: gender"]) == []
     assert check_assignments(problem, []) == ["rule 8 (locked): locked pair vol-1 on s2 is missing"]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_solver_output_on_random_problems_passes_the_validator(seed: int) -> None:
+    from matcher.solver import solve
+    from tests.matcher.random_problems import random_problem
+
+    problem = random_problem(seed, volunteers=8, shifts=6, locked=seed % 3, previous=seed % 2)
+    solution = solve(problem, time_limit=5, seed=0, threads=1)
+    assert check_solution(problem, solution) == []
+    assert (
+        solution.metrics.filled
+        <= solution.metrics.upper_bound
+        <= problem.demand + len(problem.locked)
+    )

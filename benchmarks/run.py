@@ -213,8 +213,8 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
         f"{NAIVE_MEMORY_BYTES // 1024**3} GB",
         "",
         "| size (vol x shifts) | method | wall s | peak MB | filled / demand | bound | "
-        "fill / bound | mean km | served | σ offered | violations |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "fill / bound | status | mean km | served | σ offered | violations |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     bounds: dict[tuple[int, int], int] = {}
     for run in runs:
@@ -224,16 +224,17 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
         size = f"{run.size[0]:,} x {run.size[1]:,}"
         if not run.ok:
             lines.append(f"| {size} | {run.method} | {_fmt(run.wall_s, '.1f')} | "
-                         f"{_fmt(run.peak_mb, ',.0f')} | {run.note} | | | | | | |")
+                         f"{_fmt(run.peak_mb, ',.0f')} | {run.note} | | | | | | | |")
             continue
         f = run.figures
         bound = bounds.get(run.size)
         ratio = f"{f['filled'] / bound:.4f}" if bound else "–"
         shown_bound = f"{f['upper_bound']:,}" if run.method == "ours" else "–"
+        status = f["status"] if run.method == "ours" else run.stats.get("fill_status", "–")
         served = f"{f['served']:,} ({100 * f['served'] / max(1, f['offered']):.0f} %)"
         lines.append(
             f"| {size} | {run.method} | {run.wall_s:.1f} | {run.peak_mb:,.0f} | "
-            f"{f['filled']:,} / {f['demand']:,} | {shown_bound} | {ratio} | "
+            f"{f['filled']:,} / {f['demand']:,} | {shown_bound} | {ratio} | {status} | "
             f"{_fmt(f['mean_km'], '.2f')} | {served} | {f['sigma_offered']:.3f} | "
             f"{f['violations']} |")
     lines += ["", "## Speedup against naive CP-SAT at "
@@ -267,6 +268,9 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
         "bound on fill (max flow over the eligible pairs; no valid roster fills more). "
         "**fill / bound** uses ours' bound for every method of the same instance. The peers "
         "prove no bound of their own and report the demand as theirs.",
+        "- **status**: ours' solution status (OPTIMAL, FILL_OPTIMAL: fill proven optimal; "
+        "FEASIBLE: fill below the bound when time ran out); for naive CP-SAT the status of its "
+        "fill phase (OPTIMAL: fill proven optimal for its model).",
         "- **mean km**: mean great-circle distance home -> institution over the assignments.",
         "- **served**: volunteers given at least one shift (share of those who offered time, "
         "i.e. have an availability window in the week). **σ offered**: population standard "
@@ -368,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run.wall_s, run.peak_mb = wall, peak
             if code is None:
                 run.note = f"did not finish in {timeout:g} s"
+            elif code == 3 and method == "naive":
+                run.note = tail.splitlines()[-1] if tail else "no solution"
             elif code != 0 or not out.exists():
                 oom = "MemoryError" in tail or "bad_alloc" in tail
                 run.note = (f"stopped: out of memory ({NAIVE_MEMORY_BYTES // 1024**3} GB)"

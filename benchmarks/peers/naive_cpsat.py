@@ -8,12 +8,14 @@ the fill held at the value found, the total travel. Eligibility comes from `matc
 
 Usage: ``python -m benchmarks.peers.naive_cpsat PROBLEM.json [-o OUT] [--time-limit S]
 [--seed N] [--threads N] [--stats FILE]``; the stats file records, for the speedup figure, the
-time (since the process started) of every improving fill found.
+time (since the process started) of every improving fill found. Exit code 3 (and no solution
+file) when the fill phase finds no solution within the time limit.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 
 from ortools.sat.python import cp_model
@@ -32,6 +34,7 @@ from matcher import eligibility
 from matcher.model import Problem
 
 HOURS_EPS_S = eligibility.HOURS_EPS_S
+NO_SOLUTION = 3  # exit code when the fill phase found no solution within the time limit
 
 
 class _Trace(cp_model.CpSolverSolutionCallback):
@@ -189,11 +192,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     limit = args.time_limit if args.time_limit is not None else 60.0
     solution, stats = naive_cpsat(problem, time_limit=limit, seed=args.seed,
                                   threads=args.threads, clock=clock)
-    write_json(solution, args.output)
+    found = stats["fill_status"] in ("OPTIMAL", "FEASIBLE") or not problem.shifts
+    if found:
+        write_json(solution, args.output)
     clock.lap("written")
     if args.stats:
         stats["laps"] = clock.laps
         write_json(stats, args.stats)
+    if not found:
+        print(f"no solution within {limit:g} s (model built in {stats['build_seconds']:.0f} s, "
+              f"{stats['variables']} variables)", file=sys.stderr)
+        return NO_SOLUTION
     return 0
 
 

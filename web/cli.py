@@ -7,11 +7,13 @@ from flask import Flask
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
+    from web.commands.demo import demo
     from web.commands.matching import matching, worker_command
     from web.commands.translate import translate
     from web.commands.users import users
 
     app.cli.add_command(translate)
+    app.cli.add_command(demo)
     app.cli.add_command(users)
     app.cli.add_command(matching)
     app.cli.add_command(worker_command)

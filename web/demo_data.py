@@ -1,0 +1,697 @@
+"""The demo data set: institutions, opportunities, two weeks of shifts, volunteers and staff."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from web.extensions import db
+from web.models import (
+    Assignment,
+    AvailabilityRule,
+    Governorate,
+    Institution,
+    Opportunity,
+    OpportunityInterest,
+    Shift,
+    ShiftSeries,
+    ShiftSkillRequirement,
+    Skill,
+    User,
+    VolunteerProfile,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+SEED = 20261126
+ZONE = "Africa/Cairo"
+DAYS = 14
+VOLUNTEERS = 60
+DOMAIN = "demo.example.org"
+MARKER_EMAIL = f"admin@{DOMAIN}"
+# Rows of these tables come from the migrations and survive a reset.
+REFERENCE_TABLES = frozenset({"governorate", "skill", "alembic_version"})
+
+PASSWORDS = {
+    "volunteer": "volunteer-2026",
+    "manager": "manager-2026",
+    "coordinator": "coordinator-2026",
+    "admin": "admin-2026",
+}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A demo account to print: what it shows, how to log in."""
+
+    role: str
+    description: str
+    email: str
+    phone: str
+    password: str
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What ``load`` did: whether it created the data, and the counts and logins."""
+
+    created: bool
+    institutions: int
+    opportunities: int
+    shifts: int
+    volunteers: int
+    assignments: int
+    logins: list[DemoLogin]
+
+
+# code, kind, governorate, Arabic name, English name, Arabic address, English address, lat, lon,
+# opportunity templates, gender rule for every shift (None = per template)
+INSTITUTIONS = [
+    ("amal", "orphanage", "EG-C", "دار الأمل لرعاية الأيتام", "Dar Al Amal Orphanage",
+     "١٢ شارع الثورة، مصر الجديدة، القاهرة", "12 El Thawra Street, Heliopolis, Cairo",
+     30.0911, 31.3262, ("tutoring", "sports"), None),
+    ("zamalek", "elderly_home", "EG-C", "دار المسنين بالزمالك", "Zamalek Home for the Elderly",
+     "٢٠ شارع حسن صبري، الزمالك، القاهرة", "20 Hassan Sabry Street, Zamalek, Cairo",
+     30.0626, 31.2197, ("companionship", "physiotherapy"), None),
+    ("nour", "disability_centre", "EG-C", "مركز النور للأطفال ذوي الإعاقة",
+     "Al Nour Centre for Children with Disabilities",
+     "٨ شارع مكرم عبيد، مدينة نصر، القاهرة", "8 Makram Ebeid Street, Nasr City, Cairo",
+     30.0587, 31.3379, ("arts", "psychosocial"), None),
+    ("rahma", "orphanage", "EG-GZ", "جمعية بيت الرحمة للأيتام", "Beit Al Rahma Orphan Society",
+     "٣٣ شارع التحرير، الدقي، الجيزة", "33 El Tahrir Street, Dokki, Giza",
+     30.0385, 31.2107, ("tutoring", "choir"), None),
+    ("saada", "elderly_home", "EG-GZ", "دار السعادة للمسنين بالهرم", "Al Saada Elderly Home, Haram",
+     "١٥ شارع الهرم، الجيزة", "15 El Haram Street, Giza",
+     29.9934, 31.1580, ("companionship",), None),
+    ("hanan", "orphanage", "EG-ALX", "دار الحنان لرعاية الفتيات", "Dar Al Hanan Home for Girls",
+     "٤ شارع سوريا، رشدي، الإسكندرية", "4 Syria Street, Roushdy, Alexandria",
+     31.2270, 29.9570, ("english", "choir"), "female"),
+    ("amal_rehab", "disability_centre", "EG-ALX", "مركز الأمل للتأهيل",
+     "Al Amal Rehabilitation Centre",
+     "٢٧ شارع فوزي معاذ، سموحة، الإسكندرية", "27 Fawzy Moaz Street, Smouha, Alexandria",
+     31.2068, 29.9440, ("physiotherapy", "arts"), None),
+    ("wafaa", "elderly_home", "EG-ALX", "دار الوفاء للمسنين", "Dar Al Wafaa Elderly Home",
+     "١٠ شارع جمال عبد الناصر، ميامي، الإسكندرية",
+     "10 Gamal Abdel Nasser Street, Miami, Alexandria",
+     31.2689, 30.0016, ("companionship",), None),
+    ("birr", "orphanage", "EG-KB", "دار البر لرعاية الأيتام ببنها", "Dar Al Birr Orphanage, Banha",
+     "شارع فريد ندا، بنها، القليوبية", "Farid Nada Street, Banha, Qalyubia",
+     30.4626, 31.1817, ("tutoring", "sports"), "male"),
+    ("rajaa", "disability_centre", "EG-DK", "مركز الرجاء لذوي الاحتياجات الخاصة",
+     "Al Rajaa Centre for Special Needs",
+     "شارع الجمهورية، المنصورة، الدقهلية", "El Gomhoria Street, Mansoura, Dakahlia",
+     31.0418, 31.3807, ("psychosocial", "physiotherapy"), None),
+    ("tofoula", "other", "EG-DK", "جمعية رعاية الطفولة بالمنصورة", "Mansoura Child Welfare Society",
+     "شارع الجلاء، المنصورة، الدقهلية", "El Galaa Street, Mansoura, Dakahlia",
+     31.0443, 31.3650, ("english",), None),
+    ("safa", "orphanage", "EG-AST", "دار الصفا لرعاية الأيتام بأسيوط",
+     "Dar Al Safa Orphanage, Asyut",
+     "شارع يسري راغب، أسيوط", "Yousri Ragheb Street, Asyut",
+     27.1823, 31.1826, ("tutoring", "choir"), None),
+    ("shabab", "other", "EG-AST", "جمعية الشباب للخدمة المجتمعية",
+     "Youth Association for Community Service",
+     "شارع الجمهورية، أسيوط", "El Gomhoria Street, Asyut",
+     27.1770, 31.1890, ("arts",), None),
+]  # fmt: skip
+
+# Opportunity templates: texts (ar, en), skills, time slot, places, reserved places, rules.
+TEMPLATES: dict[str, dict] = {
+    "tutoring": {
+        "title": ("دروس تقوية في الرياضيات واللغة العربية", "Maths and Arabic tutoring"),
+        "description": (
+            "ساعد أطفال الدار في واجباتهم المدرسية في الرياضيات والقراءة.\n"
+            "الأطفال من سن ٨ إلى ١٤ سنة، وكثير منهم متأخر دراسيًا ويحتاج إلى اهتمام فردي.\n"
+            "ساعتان أسبوعيًا مع نفس المجموعة تصنع فرقًا حقيقيًا في نتائجهم وثقتهم بأنفسهم.",
+            "Help the children with their school homework in maths and reading.\n"
+            "They are 8 to 14 years old; many are behind at school and need one-to-one attention.\n"
+            "Two hours a week with the same group make a real difference to their marks and "
+            "their confidence.",
+        ),
+        "requirements": (
+            "صبر وحب للأطفال. خبرة في التدريس ميزة وليست شرطًا.",
+            "Patience and a liking for children. Teaching experience helps but is not required.",
+        ),
+        "commitment": (
+            "ساعتان أسبوعيًا لمدة شهرين على الأقل.",
+            "Two hours a week for at least two months.",
+        ),
+        "skills": ("tutoring", "arabic_reading"),
+        "slot": ("16:00", "18:00"),
+        "needed": 4,
+        "reserve": {"tutoring": 1},
+        "min_age": 18,
+    },
+    "english": {
+        "title": ("نادي المحادثة باللغة الإنجليزية", "English conversation club"),
+        "description": (
+            "جلسات محادثة وألعاب باللغة الإنجليزية لفتيات وفتيان في المرحلة الإعدادية.\n"
+            "الهدف أن يتكلموا بثقة وأن يستعدوا لامتحاناتهم.",
+            "Conversation sessions and games in English for girls and boys at preparatory school.\n"
+            "The aim is that they speak with confidence and get ready for their exams.",
+        ),
+        "requirements": (
+            "إجادة اللغة الإنجليزية تحدثًا.",
+            "Good spoken English.",
+        ),
+        "commitment": ("مرة أسبوعيًا.", "Once a week."),
+        "skills": ("english",),
+        "slot": ("17:00", "19:00"),
+        "needed": 3,
+        "reserve": {"english": 1},
+        "min_age": 18,
+    },
+    "choir": {
+        "title": ("كورال الأطفال", "Children's choir"),
+        "description": (
+            "بروفات كورال أسبوعية استعدادًا لحفل نهاية العام.\n"
+            "الغناء الجماعي يقوي ثقة الأطفال بأنفسهم ويجمعهم على شيء جميل.",
+            "Weekly choir rehearsals for the end-of-year concert.\n"
+            "Singing together builds the children's confidence and gives them something "
+            "beautiful to share.",
+        ),
+        "requirements": (
+            "مكان واحد محجوز لعازف أو مدرب موسيقى؛ الباقي للمساعدة في التنظيم.",
+            "One place is kept for a musician or choir trainer; the others help run the session.",
+        ),
+        "commitment": ("بروفة أسبوعية لمدة ساعتين.", "A two-hour rehearsal every week."),
+        "skills": ("music",),
+        "slot": ("17:00", "19:00"),
+        "needed": 5,
+        "reserve": {"music": 1},
+        "min_age": 16,
+    },
+    "sports": {
+        "title": ("كرة القدم والألعاب الرياضية", "Football and sports afternoon"),
+        "description": (
+            "تنظيم مباريات وتمارين رياضية لأولاد الدار في الملعب المجاور.\n"
+            "الرياضة تفرغ طاقتهم وتعلمهم روح الفريق.",
+            "Organise matches and exercises for the boys on the nearby pitch.\n"
+            "Sport burns their energy and teaches them team spirit.",
+        ),
+        "requirements": (
+            "لياقة بدنية جيدة. معرفة بالإسعافات الأولية ميزة.",
+            "Good fitness. First aid knowledge is welcome.",
+        ),
+        "commitment": ("عصر يوم في الأسبوع.", "One afternoon a week."),
+        "skills": ("sports", "first_aid"),
+        "slot": ("15:00", "17:00"),
+        "needed": 4,
+        "reserve": {},
+        "min_age": 18,
+        "gender": "male",
+    },
+    "companionship": {
+        "title": ("زيارات ومؤانسة كبار السن", "Companionship visits for elders"),
+        "description": (
+            "اقضِ وقتًا مع المقيمين: حديث، قراءة الجريدة، لعب الطاولة أو نزهة في الحديقة.\n"
+            "كثير من المقيمين لا يزورهم أحد، والزيارة المنتظمة تخفف وحدتهم.",
+            "Spend time with the residents: talk, read the newspaper, play backgammon or walk "
+            "in the garden.\n"
+            "Many residents have no visitors; a regular visit eases their loneliness.",
+        ),
+        "requirements": (
+            "لطف وقدرة على الإصغاء. السن ٢١ سنة فأكثر.",
+            "Kindness and a good ear. Aged 21 or more.",
+        ),
+        "commitment": ("ثلاث ساعات أسبوعيًا.", "Three hours a week."),
+        "skills": ("elderly_care",),
+        "slot": ("10:00", "13:00"),
+        "needed": 4,
+        "reserve": {},
+        "min_age": 21,
+    },
+    "psychosocial": {
+        "title": ("جلسات دعم نفسي واجتماعي", "Psychosocial support sessions"),
+        "description": (
+            "جلسات أنشطة جماعية للتعبير عن المشاعر بإشراف أخصائي الدار.\n"
+            "تساعد الأطفال الذين مروا بتجارب صعبة على الشعور بالأمان.",
+            "Group activity sessions for expressing feelings, supervised by the centre's "
+            "specialist.\n"
+            "They help children who went through hard times feel safe.",
+        ),
+        "requirements": (
+            "مكان محجوز لمتطوع لديه تدريب في الدعم النفسي. السن ٢٣ سنة فأكثر.",
+            "One place is kept for a volunteer trained in psychosocial support. Aged 23 or more.",
+        ),
+        "commitment": ("جلسة أسبوعية لمدة شهر على الأقل.", "A weekly session for a month or more."),
+        "skills": ("psychosocial",),
+        "slot": ("11:00", "13:00"),
+        "needed": 3,
+        "reserve": {"psychosocial": 1},
+        "min_age": 23,
+    },
+    "physiotherapy": {
+        "title": ("مساعدة في جلسات العلاج الطبيعي", "Helping in physiotherapy sessions"),
+        "description": (
+            "مساعدة أخصائي العلاج الطبيعي في التمارين اليومية وتحريك المقيمين.\n"
+            "التمرين المنتظم يحفظ حركتهم واستقلالهم.",
+            "Help the physiotherapist with the daily exercises and with moving residents.\n"
+            "Regular exercise keeps them mobile and independent.",
+        ),
+        "requirements": (
+            "مكان محجوز لطالب أو خريج علاج طبيعي؛ الباقي للمساعدة تحت الإشراف.",
+            "One place is kept for a physiotherapy student or graduate; the others help under "
+            "supervision.",
+        ),
+        "commitment": ("صباح يوم في الأسبوع.", "One morning a week."),
+        "skills": ("physiotherapy", "nursing_aid"),
+        "slot": ("09:30", "12:30"),
+        "needed": 3,
+        "reserve": {"physiotherapy": 1},
+        "min_age": 18,
+    },
+    "arts": {
+        "title": ("ورشة فنون وأشغال يدوية", "Arts and crafts workshop"),
+        "description": (
+            "رسم وتلوين وأشغال يدوية بخامات بسيطة.\n"
+            "الفن وسيلة تعبير لمن يصعب عليهم الكلام، وفرصة لصنع شيء يفخرون به.",
+            "Drawing, painting and crafts with simple materials.\n"
+            "Art is a way to express oneself when words are hard, and a chance to make "
+            "something to be proud of.",
+        ),
+        "requirements": ("حب للفن وصبر.", "A love of art and patience."),
+        "commitment": ("ساعتان ونصف أسبوعيًا.", "Two and a half hours a week."),
+        "skills": ("arts_crafts", "sign_language"),
+        "slot": ("16:00", "18:30"),
+        "needed": 3,
+        "reserve": {},
+        "min_age": 16,
+    },
+}
+
+FEMALE = [
+    ("منى", "Mona"), ("سارة", "Sara"), ("نور", "Nour"), ("ياسمين", "Yasmin"), ("هبة", "Heba"),
+    ("مريم", "Mariam"), ("فاطمة", "Fatma"), ("دينا", "Dina"), ("رحاب", "Rehab"), ("آية", "Aya"),
+    ("سلمى", "Salma"), ("إيمان", "Eman"), ("نهى", "Noha"), ("شيماء", "Shaimaa"), ("ريم", "Reem"),
+]  # fmt: skip
+MALE = [
+    ("أحمد", "Ahmed"), ("محمد", "Mohamed"), ("عمر", "Omar"), ("يوسف", "Youssef"), ("كريم", "Karim"),
+    ("مصطفى", "Mostafa"), ("خالد", "Khaled"), ("حسن", "Hassan"), ("إبراهيم", "Ibrahim"),
+    ("طارق", "Tarek"), ("مينا", "Mina"), ("بيتر", "Peter"), ("عمرو", "Amr"), ("سامح", "Sameh"),
+    ("وليد", "Walid"),
+]  # fmt: skip
+FAMILY = [
+    ("عبد الرحمن", "Abdelrahman"), ("حسين", "Hussein"), ("السيد", "El Sayed"), ("فؤاد", "Fouad"),
+    ("منصور", "Mansour"), ("جرجس", "Girgis"), ("الشريف", "El Sherif"), ("عادل", "Adel"),
+    ("نصر", "Nasr"), ("سليمان", "Soliman"), ("رزق", "Rizk"), ("فهمي", "Fahmy"), ("كامل", "Kamel"),
+    ("عثمان", "Osman"), ("حنا", "Hanna"),
+]  # fmt: skip
+SKILL_POOL = (
+    "tutoring", "arabic_reading", "english", "music", "sports", "arts_crafts", "psychosocial",
+    "first_aid", "nursing_aid", "elderly_care", "sign_language", "physiotherapy", "computer",
+)  # fmt: skip
+# Weekly availability patterns (weekday 0 = Monday, local time).
+PATTERNS = [
+    ("evenings", [(d, "15:00", "21:00") for d in (6, 0, 1, 2, 3)]),
+    ("mornings", [(d, "09:00", "14:00") for d in (6, 0, 1, 2, 3)]),
+    ("weekend", [(d, "09:00", "21:00") for d in (4, 5)]),
+    ("mixed", [(5, "09:00", "21:00"), (1, "15:00", "21:00"), (3, "09:00", "14:00")]),
+    ("flexible", [(d, "09:00", "21:00") for d in range(7)]),
+]
+MANAGERS = [
+    ("هالة إبراهيم", "Hala Ibrahim"), ("سمير عبد الله", "Samir Abdallah"),
+    ("نادية فوزي", "Nadia Fawzy"), ("عادل مرقص", "Adel Morcos"), ("ليلى حامد", "Laila Hamed"),
+    ("جمال السيد", "Gamal El Sayed"), ("عزة محمود", "Azza Mahmoud"), ("رامي نجيب", "Ramy Naguib"),
+    ("سهير عثمان", "Soheir Osman"), ("مجدي حلمي", "Magdy Helmy"), ("أمل كامل", "Amal Kamel"),
+    ("حسام الدين علي", "Hossam Eldin Ali"),
+]  # fmt: skip
+
+
+def is_loaded() -> bool:
+    """Whether the demo data is already in the database (its admin account exists)."""
+    return db.session.scalar(sa.select(User.id).where(User.email == MARKER_EMAIL)) is not None
+
+
+def has_other_data() -> bool:
+    """Whether the database holds accounts that are not the demo's."""
+    return (
+        db.session.scalar(
+            sa.select(User.id).where(sa.not_(User.email.like(f"%@{DOMAIN}"))).limit(1)
+        )
+        is not None
+    )
+
+
+def wipe() -> None:
+    """Delete every row but the reference data the migrations seed (governorates, skills)."""
+    db.session.rollback()
+    tables = [t for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            connection.execute(table.delete())
+    db.session.commit()
+
+
+def logins() -> list[DemoLogin]:
+    """The demo accounts to show on the console, one or two per role."""
+    return [
+        DemoLogin(
+            "volunteer", "a volunteer in Cairo", f"volunteer1@{DOMAIN}", _phone(1, 1),
+            PASSWORDS["volunteer"],
+        ),
+        DemoLogin(
+            "manager", "manages two Cairo institutions", f"manager1@{DOMAIN}", _phone(2, 1),
+            PASSWORDS["manager"],
+        ),
+        DemoLogin(
+            "coordinator", "national coordinator", f"coordinator@{DOMAIN}", _phone(3, 1),
+            PASSWORDS["coordinator"],
+        ),
+        DemoLogin(
+            "coordinator", "Cairo-only coordinator", f"cairo.coordinator@{DOMAIN}",
+            _phone(3, 2), PASSWORDS["coordinator"],
+        ),
+        DemoLogin("admin", "administrator", MARKER_EMAIL, _phone(3, 3), PASSWORDS["admin"]),
+    ]  # fmt: skip
+
+
+def _phone(group: int, n: int) -> str:
+    """Valid Egyptian mobile numbers reserved to the demo: +20 100 <group> <6 digits>."""
+    return f"+20100{group}{n:06d}"
+
+
+def _demo_hash(password: str) -> str:
+    """A quick hash: the demo passwords are printed on the console, so slow hashing buys nothing."""
+    return generate_password_hash(password, method="pbkdf2:sha256:20000")
+
+
+def _local(day: date, at: str, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.fromisoformat(at), tzinfo=zone).astimezone(UTC)
+
+
+def load(now: datetime | None = None) -> DemoSummary:
+    """Load the demo data once; a second call finds it and changes nothing."""
+    now = now or utcnow()
+    if is_loaded():
+        return _summary(created=False)
+    builder = _Builder(random.Random(SEED), now)
+    builder.build()
+    return _summary(created=True)
+
+
+def _summary(created: bool) -> DemoSummary:
+    def count(model: type) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+    volunteers = db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(User.role == "volunteer")
+    )
+    return DemoSummary(
+        created=created,
+        institutions=count(Institution),
+        opportunities=count(Opportunity),
+        shifts=count(Shift),
+        volunteers=volunteers or 0,
+        assignments=count(Assignment),
+        logins=logins(),
+    )
+
+
+class _Builder:
+    """Builds the data set step by step with one seeded random generator."""
+
+    def __init__(self, rng: random.Random, now: datetime) -> None:
+        self.rng = rng
+        self.now = now
+        self.zone = ZoneInfo(ZONE)
+        self.today = now.astimezone(self.zone).date()
+        self.hashes = {role: _demo_hash(pw) for role, pw in PASSWORDS.items()}
+        self.governorates = {g.code: g for g in db.session.scalars(sa.select(Governorate))}
+        self.skills = {s.code: s for s in db.session.scalars(sa.select(Skill))}
+        self.institutions: list[Institution] = []
+        self.shifts: list[Shift] = []
+        self.volunteers: list[User] = []
+
+    def _user(self, role: str, full_name: str, email: str, phone: str, **kw: object) -> User:
+        user = User(
+            full_name=full_name,
+            email=email,
+            phone=phone,
+            phone_verified=True,
+            role=role,
+            password_hash=self.hashes[role],
+            **kw,
+        )
+        db.session.add(user)
+        return user
+
+    def build(self) -> None:
+        self.staff()
+        self.build_institutions()
+        self.build_opportunities()
+        self.build_volunteers()
+        self.sign_ups()
+        self.interests()
+        db.session.commit()
+
+    def staff(self) -> None:
+        self.admin = self._user("admin", "مدير النظام", MARKER_EMAIL, _phone(3, 3), locale="en")
+        self._user(
+            "coordinator",
+            "Dalia Farouk",
+            f"coordinator@{DOMAIN}",
+            _phone(3, 1),
+            national_scope=True,
+            locale="en",
+        )
+        cairo = self._user(
+            "coordinator", "شريف منير", f"cairo.coordinator@{DOMAIN}", _phone(3, 2), locale="ar"
+        )
+        cairo.governorates.append(self.governorates["EG-C"])
+
+    def build_institutions(self) -> None:
+        managers = [
+            self._user(
+                "manager",
+                name_ar if i % 2 == 0 else name_en,
+                f"manager{i + 1}@{DOMAIN}",
+                _phone(2, i + 1),
+                locale="ar" if i % 2 == 0 else "en",
+            )
+            for i, (name_ar, name_en) in enumerate(MANAGERS)
+        ]
+        for i, row in enumerate(INSTITUTIONS):
+            _code, kind, gov, name_ar, name_en, addr_ar, addr_en, lat, lon, _templates, _g = row
+            institution = Institution(
+                kind=kind,
+                governorate=self.governorates[gov],
+                name_ar=name_ar,
+                name_en=name_en,
+                address_ar=addr_ar,
+                address_en=addr_en,
+                lat=lat,
+                lon=lon,
+                timezone=ZONE,
+                phone=f"+2023{i + 1:07d}" if gov in ("EG-C", "EG-GZ") else None,
+            )
+            # The first manager runs two Cairo homes; the others one each.
+            institution.managers.append(managers[0] if i < 2 else managers[i - 1])
+            db.session.add(institution)
+            self.institutions.append(institution)
+
+    def build_opportunities(self) -> None:
+        db.session.flush()
+        manager_of = {inst.id: inst.managers[0] for inst in self.institutions}
+        serial = 0
+        for institution, row in zip(self.institutions, INSTITUTIONS, strict=True):
+            templates, gender_rule = row[9], row[10]
+            for code in templates:
+                template = TEMPLATES[code]
+                opportunity = Opportunity(
+                    institution=institution,
+                    title_ar=template["title"][0],
+                    title_en=template["title"][1],
+                    description_ar=template["description"][0],
+                    description_en=template["description"][1],
+                    requirements_ar=template["requirements"][0],
+                    requirements_en=template["requirements"][1],
+                    commitment_ar=template["commitment"][0],
+                    commitment_en=template["commitment"][1],
+                    status="open",
+                    created_by=manager_of[institution.id],
+                    skills=[self.skills[s] for s in template["skills"]],
+                )
+                db.session.add(opportunity)
+                gender = gender_rule or template.get("gender", "any")
+                self._shifts_for(opportunity, template, gender, weekly=serial % 2 == 0)
+                serial += 1
+
+    def _shifts_for(
+        self, opportunity: Opportunity, template: dict, gender: str, weekly: bool
+    ) -> None:
+        """Two shifts a week on two weekdays for two weeks; every other opportunity as series."""
+        start, end = template["slot"]
+        first_days = sorted(self.rng.sample(range(7), 2))
+        for offset in first_days:
+            first_day = self.today + timedelta(days=offset)
+            series = None
+            if weekly:
+                series = ShiftSeries(
+                    opportunity=opportunity,
+                    first_day=first_day,
+                    weeks=DAYS // 7,
+                    start_time=time.fromisoformat(start),
+                    end_time=time.fromisoformat(end),
+                    excluded_days=[],
+                )
+                db.session.add(series)
+            for week in range(DAYS // 7):
+                day = first_day + timedelta(weeks=week)
+                needed = template["needed"] + self.rng.choice((0, 0, 1, 2))
+                reserve = template["reserve"]
+                shift = Shift(
+                    opportunity=opportunity,
+                    institution=opportunity.institution,
+                    series=series,
+                    starts_at=_local(day, start, self.zone),
+                    ends_at=_local(day, end, self.zone),
+                    needed=needed,
+                    open_places=needed - sum(reserve.values()),
+                    open_taken=0,
+                    gender=gender,
+                    min_age=template["min_age"],
+                    priority=self.rng.choice((1, 1, 2, 3)),
+                    languages=[],
+                    status="open",
+                )
+                for skill_code, places in reserve.items():
+                    shift.requirements.append(
+                        ShiftSkillRequirement(skill=self.skills[skill_code], places=places)
+                    )
+                db.session.add(shift)
+                self.shifts.append(shift)
+
+    def build_volunteers(self) -> None:
+        rng = self.rng
+        for n in range(1, VOLUNTEERS + 1):
+            gender = "female" if n % 2 == 1 else "male"
+            first = rng.choice(FEMALE if gender == "female" else MALE)
+            family = rng.choice(FAMILY)
+            english = n % 3 == 0
+            name = f"{first[1]} {family[1]}" if english else f"{first[0]} {family[0]}"
+            # Volunteer 1 (the printed login) lives in Cairo, near Dar Al Amal.
+            home = self.institutions[0] if n == 1 else rng.choice(self.institutions)
+            age = 24 if n == 1 else rng.randint(18, 60)
+            user = self._user(
+                "volunteer",
+                name,
+                f"volunteer{n}@{DOMAIN}",
+                _phone(1, n),
+                locale="en" if english else None,
+            )
+            profile = VolunteerProfile(
+                user=user,
+                gender=gender,
+                date_of_birth=date(self.today.year - age, rng.randint(1, 12), rng.randint(1, 28)),
+                governorate=home.governorate,
+                home_lat=round(home.lat + rng.uniform(-0.05, 0.05), 5),
+                home_lon=round(home.lon + rng.uniform(-0.05, 0.05), 5),
+                travel_radius_km=25.0 if n == 1 else float(rng.choice((8, 10, 15, 20, 30))),
+                max_shifts_per_week=rng.choice((None, 2, 3)),
+                max_hours_per_week=rng.choice((None, None, 8.0)),
+                languages=["ar", "en"] if english or rng.random() < 0.3 else ["ar"],
+                timezone=ZONE,
+                sms_consent=rng.random() < 0.8,
+                skills=[self.skills[c] for c in sorted(rng.sample(SKILL_POOL, rng.randint(1, 3)))],
+            )
+            pattern = PATTERNS[4] if n == 1 else rng.choice(PATTERNS)
+            for weekday, start, end in pattern[1]:
+                profile.availability_rules.append(
+                    AvailabilityRule(
+                        weekday=weekday,
+                        start_time=time.fromisoformat(start),
+                        end_time=time.fromisoformat(end),
+                    )
+                )
+            db.session.add(profile)
+            self.volunteers.append(user)
+
+    def sign_ups(self) -> None:
+        """Some volunteers sign up for upcoming shifts near them, through the sign-up rules."""
+        db.session.flush()
+        # Plain facts first: every sign-up commits, and a commit expires the loaded objects.
+        shifts = [
+            (
+                s.id,
+                s.institution.lat,
+                s.institution.lon,
+                s.starts_at.astimezone(self.zone),
+                s.ends_at.astimezone(self.zone),
+            )
+            for s in self.shifts
+            if s.starts_at > self.now
+        ]
+        volunteers = [
+            (
+                user.id,
+                user.profile.home_lat or 0.0,
+                user.profile.home_lon or 0.0,
+                [(r.weekday, r.start_time, r.end_time) for r in user.profile.availability_rules],
+                {skill.id for skill in user.profile.skills},
+            )
+            for user in self.volunteers
+        ]
+        db.session.commit()
+        week_end = self.now + timedelta(days=7)
+        first_week = {shift_id: start < week_end for shift_id, _, _, start, _ in shifts}
+        for n, (user_id, lat, lon, rules, skill_ids) in enumerate(volunteers, start=1):
+            if n > 1 and self.rng.random() < 0.2:
+                continue  # some volunteers have not signed up for anything yet
+            wanted = self.rng.randint(1, 3)
+            candidates = [
+                shift_id
+                for shift_id, s_lat, s_lon, start, end in shifts
+                if abs(s_lat - lat) <= 0.3
+                and abs(s_lon - lon) <= 0.3
+                and any(
+                    day == start.weekday() and begin <= start.time() and end.time() <= finish
+                    for day, begin, finish in rules
+                )
+            ]
+            self.rng.shuffle(candidates)
+            # Volunteers book the coming days first: this week fills, next week stays open.
+            candidates.sort(key=lambda shift_id: first_week[shift_id], reverse=True)
+            done = 0
+            for shift_id in candidates[: wanted * 3]:
+                if done >= wanted:
+                    break
+                shift = db.session.get(Shift, shift_id)
+                user = db.session.get(User, user_id)
+                if shift is not None and user is not None and _place_for(skill_ids, shift):
+                    done += _sign_up(user, shift)
+
+    def interests(self) -> None:
+        opportunities = list(db.session.scalars(sa.select(Opportunity).order_by(Opportunity.id)))
+        for user in self.volunteers[1::3]:
+            for opportunity in self.rng.sample(opportunities, 2):
+                db.session.add(OpportunityInterest(opportunity_id=opportunity.id, user_id=user.id))
+
+
+def _place_for(skill_ids: set[int], shift: Shift) -> bool:
+    """Whether an open place, or a reserved place of one of the volunteer's skills, is free."""
+    if shift.open_taken < shift.open_places:
+        return True
+    return any(r.taken < r.places and r.skill_id in skill_ids for r in shift.requirements)
+
+
+def _sign_up(user: User, shift: Shift) -> bool:
+    """Sign up through web.services.signup (capacity and matching rules); False if refused."""
+    from web.services.signup import SignupError, sign_up
+
+    try:
+        assignment = sign_up(user, shift)
+    except SignupError as refused:
+        log.debug("demo sign-up refused: %s", refused.reasons)
+        return False
+    return assignment.state != "waitlisted"

@@ -17,6 +17,18 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REFERENCE_TABLES = {"governorate", "skill", "alembic_version"}
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 PASSWORD = "correct horse battery"
+_HASHES: dict[str, str] = {}
+
+
+def password_hash(password: str = PASSWORD) -> str:
+    """A real password hash, computed once per password per test run."""
+    if password not in _HASHES:
+        from werkzeug.security import generate_password_hash
+
+        _HASHES[password] = generate_password_hash(password)
+    return _HASHES[password]
+
+
 ALL_WEEK = tuple((day, "08:00", "22:00") for day in range(7))
 
 
@@ -175,7 +187,7 @@ class Factory:
             locale=kw.pop("locale", None),
             **kw,
         )
-        user.set_password(PASSWORD)
+        user.password_hash = password_hash()  # one real hash per run: scrypt takes ~0.5 s
         self.db.session.add(user)
         if commit:
             self.db.session.commit()

@@ -148,7 +148,7 @@ def test_runner_sizes(text: str, sizes: tuple) -> None:
 
 def test_runner_measures_peers_in_subprocesses_and_writes_the_doc(tmp_path) -> None:
     doc = tmp_path / "benchmarks.md"
-    code = runner.main(["--sizes", "200x60", "--methods", "greedy,naive", "--naive-limit", "5",
+    code = runner.main(["--sizes", "200x60", "--methods", "greedy,naive", "--naive-limit", "2",
                         "--workdir", str(tmp_path), "--doc", str(doc)])
     assert code == 0
     text = doc.read_text()

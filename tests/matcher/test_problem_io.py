@@ -698,7 +698,7 @@ def set_at(doc: Any, path: tuple[str | int, ...], value: Any) -> None:
     doc[path[-1]] = value
 
 
-PROPERTY_SETTINGS = settings(max_examples=60, deadline=None)
+PROPERTY_SETTINGS = settings(max_examples=30, deadline=None)
 
 
 @PROPERTY_SETTINGS

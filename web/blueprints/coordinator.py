@@ -11,9 +11,8 @@ from flask_login import current_user
 
 from web.authz import role_required
 from web.blueprints.opportunities import url_if
-from web.forms.fields import parse_int_arg
 from web.services import coverage as service
-from web.services.browse import KIND_LABELS
+from web.services.browse import KIND_LABELS, parse_id
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinate")
 
@@ -57,6 +56,6 @@ def coverage() -> tuple[str, int]:
 def at_risk() -> str:
     """Under-filled shifts starting within SHIFTS_AT_RISK_HOURS, soonest first."""
     hours = int(current_app.config.get("SHIFTS_AT_RISK_HOURS", 72))
-    page = parse_int_arg(request.args.get("page")) or 1
+    page = parse_id(request.args.get("page")) or 1
     result = service.at_risk(current_user.governorate_ids(), hours, page)
     return render_template("coordinator/at_risk.html", result=result, hours=hours)

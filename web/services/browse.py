@@ -30,6 +30,7 @@ from web.models import (
 from web.services.audit import record
 
 PAGE_SIZE = 12
+MAX_ID = 2**31 - 1
 NEXT_DATES = 3
 DETAIL_SHIFTS = 60
 
@@ -112,12 +113,18 @@ def filled_expression(taken: sa.Subquery) -> sa.ColumnElement[int]:
     return Shift.open_taken + sa.func.coalesce(taken.c.taken, 0)
 
 
+def parse_id(raw: str | None) -> int | None:
+    """A row id from the query string (any digits), or ``None`` if it cannot be one."""
+    value = parse_int_arg(raw)
+    return value if value is not None and 0 < value <= MAX_ID else None
+
+
 def parse_filters(args: Mapping[str, str]) -> BrowseFilters:
     """Read governorate, kind, skill and page from the query string; refuse unknown values."""
     filters = BrowseFilters()
     raw = (args.get("governorate") or "").strip()
     if raw:
-        gid = parse_int_arg(raw)
+        gid = parse_id(raw)
         if gid is not None and db.session.get(Governorate, gid) is not None:
             filters.governorate_id = gid
         else:
@@ -130,14 +137,14 @@ def parse_filters(args: Mapping[str, str]) -> BrowseFilters:
             filters.errors.append(str(_l("Unknown institution kind filter: showing every kind.")))
     raw = (args.get("skill") or "").strip()
     if raw:
-        sid = parse_int_arg(raw)
+        sid = parse_id(raw)
         skill = db.session.get(Skill, sid) if sid is not None else None
         if skill is not None and skill.active:
             filters.skill_id = sid
         else:
             filters.errors.append(str(_l("Unknown skill filter: showing every skill.")))
-    page = parse_int_arg(args.get("page"))
-    filters.page = page if page is not None and page >= 1 else 1
+    page = parse_id(args.get("page"))
+    filters.page = page if page is not None else 1
     return filters
 
 

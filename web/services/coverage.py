@@ -12,10 +12,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from web.extensions import db
-from web.forms.fields import parse_int_arg
 from web.i18n import ascii_digits
 from web.models import INSTITUTION_KINDS, Governorate, Institution, Opportunity, Shift, utcnow
-from web.services.browse import filled_expression, kind_label, requirement_taken
+from web.services.browse import filled_expression, kind_label, parse_id, requirement_taken
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 62
@@ -109,7 +108,7 @@ def parse_query(args: Mapping[str, str], scope: set[int] | None, today: date) ->
         query.last_day = end or start + timedelta(days=DEFAULT_DAYS - 1)
     raw = (args.get("governorate") or "").strip()
     if raw:
-        gid = parse_int_arg(raw)
+        gid = parse_id(raw)
         known = gid is not None and db.session.get(Governorate, gid) is not None
         if known and (scope is None or gid in scope):
             query.governorate_id = gid

@@ -13,6 +13,12 @@ from web.models.matching import (
     RunLock,
     RunProposal,
 )
+from web.models.messaging import (
+    InboundMessage,
+    MessagingContact,
+    OutboundMessage,
+    PhoneVerification,
+)
 from web.models.opportunity import (
     GENDER_RULES,
     Opportunity,
@@ -50,11 +56,15 @@ __all__ = [
     "AvailabilityException",
     "AvailabilityRule",
     "Governorate",
+    "InboundMessage",
     "Institution",
     "MatchingRun",
     "MatchingSchedule",
+    "MessagingContact",
     "Opportunity",
     "OpportunityInterest",
+    "OutboundMessage",
+    "PhoneVerification",
     "RunLock",
     "RunProposal",
     "Shift",

@@ -1,0 +1,235 @@
+"""Forms of the volunteer's pages: profile, weekly availability, exceptions and shift filters."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, SelectMultipleField, SubmitField
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+
+from web.forms.fields import (
+    CleanStringField,
+    LocalDateField,
+    LocalFloatField,
+    LocalIntegerField,
+    LocalTimeField,
+)
+from web.models import LANGUAGES
+
+MAX_SKILLS = 20
+MAX_PREFERRED = 10
+MAX_FILTER_DAYS = 92
+
+GENDER_CHOICES = [
+    ("", _l("Prefer not to say")),
+    ("female", _l("Female")),
+    ("male", _l("Male")),
+]
+LANGUAGE_LABELS = {
+    "ar": _l("Arabic"),
+    "en": _l("English"),
+    "fr": _l("French"),
+    "de": _l("German"),
+    "es": _l("Spanish"),
+    "it": _l("Italian"),
+    "tr": _l("Turkish"),
+    "ur": _l("Urdu"),
+    "sgn": _l("Sign language"),
+}
+KIND_LABELS = {
+    "orphanage": _l("Orphanage"),
+    "elderly_home": _l("Elderly home"),
+    "disability_centre": _l("Disability centre"),
+    "other": _l("Other care institution"),
+}
+
+
+class IntSelectMultipleField(SelectMultipleField):
+    """A multi-select of database ids whose bad values give a message in the user's language."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("coerce", int)
+        kwargs.setdefault("validate_choice", True)
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            self.data = []
+            raise ValueError(str(_l("Choose from the list."))) from exc
+
+    def pre_validate(self, form: Any) -> None:
+        allowed = {value for value, *_ in self.iter_choices()}
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError(_l("Choose from the list."))
+
+
+class ProfileForm(FlaskForm):
+    """What the matcher needs to know about the volunteer."""
+
+    gender = SelectField(_l("Gender"), validate_choice=True)
+    date_of_birth = LocalDateField(_l("Date of birth"), validators=[Optional()])
+    governorate = SelectField(_l("Governorate"), validate_choice=True)
+    home_lat = LocalFloatField(
+        _l("Home latitude"),
+        validators=[
+            Optional(),
+            NumberRange(-90, 90, message=_l("Latitude is between -90 and 90.")),
+        ],
+    )
+    home_lon = LocalFloatField(
+        _l("Home longitude"),
+        validators=[
+            Optional(),
+            NumberRange(-180, 180, message=_l("Longitude is between -180 and 180.")),
+        ],
+    )
+    travel_radius_km = LocalFloatField(
+        _l("How far you can travel (km)"),
+        validators=[
+            InputRequired(message=_l("This field is required.")),
+            NumberRange(1, 200, message=_l("Enter a distance from 1 to 200 km.")),
+        ],
+        default=15,
+    )
+    skills = IntSelectMultipleField(_l("Skills"))
+    languages = SelectMultipleField(_l("Languages you speak"), validate_choice=True)
+    max_shifts_per_week = LocalIntegerField(
+        _l("At most this many shifts a week"),
+        validators=[Optional(), NumberRange(1, 21, message=_l("Enter a number from 1 to 21."))],
+    )
+    max_hours_per_week = LocalFloatField(
+        _l("At most this many hours a week"),
+        validators=[Optional(), NumberRange(1, 80, message=_l("Enter a number from 1 to 80."))],
+    )
+    preferred_institutions = IntSelectMultipleField(_l("Preferred institutions"))
+    sms_consent = BooleanField(_l("Send me text messages (SMS) about my shifts"))
+    submit = SubmitField(_l("Save profile"))
+    use_centre = SubmitField(_l("Use my governorate's centre as my home"))
+
+    def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today or date.today()
+        # Choices are set after binding: WTForms 3.3 warns about tuples given to the fields.
+        self.gender.choices = list(GENDER_CHOICES)
+        self.languages.choices = [(code, LANGUAGE_LABELS[code]) for code in LANGUAGES]
+        self.governorate.choices = []
+        self.skills.choices = []
+        self.preferred_institutions.choices = []
+
+    def validate_date_of_birth(self, field: LocalDateField) -> None:
+        if field.data is None:
+            return
+        if field.data > self.today:
+            raise ValidationError(_l("The date of birth cannot be in the future."))
+        if field.data < date(1900, 1, 1):
+            raise ValidationError(_l("Enter a date of birth after 1900."))
+
+    def validate_home_lon(self, field: LocalFloatField) -> None:
+        if (self.home_lat.data is None) != (field.data is None):
+            raise ValidationError(_l("Enter both latitude and longitude, or neither."))
+
+    def validate_skills(self, field: IntSelectMultipleField) -> None:
+        if len(field.data or []) > MAX_SKILLS:
+            raise ValidationError(_l("Choose at most %(n)s skills.", n=MAX_SKILLS))
+
+    def validate_preferred_institutions(self, field: IntSelectMultipleField) -> None:
+        if len(field.data or []) > MAX_PREFERRED:
+            raise ValidationError(_l("Choose at most %(n)s institutions.", n=MAX_PREFERRED))
+
+    def validate_use_centre(self, field: SubmitField) -> None:
+        if field.data and not self.governorate.data:
+            raise ValidationError(_l("Choose your governorate first."))
+
+
+class RuleForm(FlaskForm):
+    """A weekly window: weekday and local start and end times."""
+
+    weekday = SelectField(_l("Day of the week"), coerce=int, validate_choice=True)
+    start_time = LocalTimeField(
+        _l("From"), validators=[InputRequired(message=_l("This field is required."))]
+    )
+    end_time = LocalTimeField(
+        _l("Until"), validators=[InputRequired(message=_l("This field is required."))]
+    )
+    add_rule = SubmitField(_l("Add"))
+
+    def validate_end_time(self, field: LocalTimeField) -> None:
+        if self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError(_l("The end must be after the start."))
+
+
+EXCEPTION_KINDS = [
+    ("off", _l("Not available")),
+    ("extra", _l("Extra time available")),
+]
+
+
+class ExceptionForm(FlaskForm):
+    """A dated exception: a day (or part of it) off, or extra hours on a day."""
+
+    day = LocalDateField(
+        _l("Date"), validators=[InputRequired(message=_l("This field is required."))]
+    )
+    kind = SelectField(_l("Change"), validate_choice=True)
+    start_time = LocalTimeField(_l("From"), validators=[Optional()])
+    end_time = LocalTimeField(_l("Until"), validators=[Optional()])
+    note = CleanStringField(_l("Note"), validators=[Optional()])
+    add_exception = SubmitField(_l("Add"))
+
+    def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today or date.today()
+        self.kind.choices = list(EXCEPTION_KINDS)
+
+    def validate_day(self, field: LocalDateField) -> None:
+        if field.data is None:
+            return
+        if field.data < self.today:
+            raise ValidationError(_l("This day is in the past."))
+        if field.data > self.today + timedelta(days=730):
+            raise ValidationError(_l("Choose a day within the next two years."))
+
+    def validate_end_time(self, field: LocalTimeField) -> None:
+        start, end = self.start_time.data, field.data
+        if (start is None) != (end is None):
+            raise ValidationError(_l("Enter both times, or neither for the whole day."))
+        if self.kind.data == "extra" and start is None:
+            raise ValidationError(_l("Enter the hours you are available."))
+        if start is not None and end is not None and end <= start:
+            raise ValidationError(_l("The end must be after the start."))
+
+    def validate_note(self, field: CleanStringField) -> None:
+        if len(field.data or "") > 200:
+            raise ValidationError(_l("Use at most %(n)s characters.", n=200))
+
+
+class ShiftFilterForm(FlaskForm):
+    """Filters of "shifts I can do" (a GET form, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    governorate = SelectField(_l("Governorate"), validate_choice=True, default="")
+    kind = SelectField(_l("Kind of institution"), validate_choice=True, default="")
+    skill = SelectField(_l("Skill"), validate_choice=True, default="")
+    date_from = LocalDateField(_l("From"), validators=[Optional()])
+    date_to = LocalDateField(_l("Until"), validators=[Optional()])
+
+    def validate_date_to(self, field: LocalDateField) -> None:
+        start, end = self.date_from.data, field.data
+        if start is None or end is None:
+            return
+        if end < start:
+            raise ValidationError(_l("The end must be after the start."))
+        if (end - start).days >= MAX_FILTER_DAYS:
+            raise ValidationError(_l("Choose at most %(n)s days.", n=MAX_FILTER_DAYS))
+
+
+def int_or_none(value: str | None) -> int | None:
+    """A select's value as an id, None for the empty choice."""
+    return int(value) if value and value.isdigit() else None

@@ -113,6 +113,8 @@ def user_edit(user_id: int) -> Response | tuple[str, int]:
     user = _user_or_404(user_id)
     has_scope = user.role in ("manager", "coordinator")
     form = ScopeForm(
+        # Explicit, so that deselecting everything still counts as a submitted form.
+        formdata=request.form if request.method == "POST" else None,
         institutions=[str(i.id) for i in user.managed_institutions],
         governorates=[g.code for g in user.governorates],
         national=user.national_scope,

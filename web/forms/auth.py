@@ -56,8 +56,7 @@ def one_of_choices(message: Any) -> Callable[[FlaskForm, Field], None]:
 
     def validator(form: FlaskForm, field: Field) -> None:
         offered = {str(choice.value) for choice in field.iter_choices()}
-        values = field.data if isinstance(field.data, list) else [field.data]
-        if any(str(v) not in offered for v in values if v not in (None, "")):
+        if any(value not in offered for value in field.raw_data or () if value != ""):
             raise ValidationError(str(message))
 
     return validator
@@ -116,7 +115,10 @@ class RegisterForm(ChoicesForm):
     )
     locale = SelectField(
         _l("Preferred language"),
-        [one_of_choices(_l("Choose Arabic or English."))],
+        [
+            InputRequired(message=_l("Choose Arabic or English.")),
+            one_of_choices(_l("Choose Arabic or English.")),
+        ],
         validate_choice=False,
     )
     governorate = SelectField(
@@ -162,7 +164,10 @@ class LanguageForm(ChoicesForm):
 
     locale = SelectField(
         _l("Language"),
-        [one_of_choices(_l("Choose Arabic or English."))],
+        [
+            InputRequired(message=_l("Choose Arabic or English.")),
+            one_of_choices(_l("Choose Arabic or English.")),
+        ],
         validate_choice=False,
     )
     submit = SubmitField(_l("Save language"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from web import demo_data
@@ -23,6 +24,7 @@ def _local_settings(app: Flask) -> None:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--reset", is_flag=True, help="Wipe every row (not the reference data) and reload.")
 @click.option("--no-serve", is_flag=True, help="Prepare the data and print the logins only.")
+@with_appcontext
 def demo(host: str, port: int, reset: bool, no_serve: bool) -> None:
     """Run the service locally with demo data (SQLite in the instance folder by default)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -3,7 +3,19 @@
 from web.blueprints.admin import bp as admin_bp
 from web.blueprints.auth import bp as auth_bp
 from web.blueprints.coordinator import bp as coordinator_bp
+from web.blueprints.manager import bp as manager_bp
+from web.blueprints.matching import bp as matching_bp
 from web.blueprints.opportunities import bp as opportunities_bp
 from web.blueprints.public import bp as public_bp
+from web.blueprints.volunteer import bp as volunteer_bp
 
-BLUEPRINTS = [public_bp, auth_bp, admin_bp, opportunities_bp, coordinator_bp]
+BLUEPRINTS = [
+    public_bp,
+    auth_bp,
+    admin_bp,
+    opportunities_bp,
+    coordinator_bp,
+    matching_bp,
+    manager_bp,
+    volunteer_bp,
+]

@@ -59,7 +59,10 @@ def one_of_choices(message: Any) -> Callable[[FlaskForm, Field], None]:
 
     def validator(form: FlaskForm, field: Field) -> None:
         offered = {str(choice.value) for choice in field.choices}
-        values = field.data if isinstance(field.data, list) else [field.data]
+        if field.raw_data:
+            values = [ascii_digits(str(v)).strip() for v in field.raw_data]
+        else:
+            values = field.data if isinstance(field.data, list) else [field.data]
         if any(str(v) not in offered for v in values if v not in (None, "")):
             raise ValidationError(str(message))
 

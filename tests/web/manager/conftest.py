@@ -75,21 +75,35 @@ def assign(shift: Any, volunteer: Any, state: str = "confirmed", skill: Any = No
     from web.models import HOLDING_STATES, Assignment
 
     assignment = Assignment(
-        shift=shift,
-        volunteer=volunteer,
+        shift_id=shift.id,
+        volunteer_id=volunteer.id,
         state=state,
-        position_skill=skill,
+        position_skill_id=skill.id if skill is not None else None,
         source=kw.pop("source", "self"),
         waitlist_position=kw.pop("waitlist_position", None),
     )
+    db.session.add(assignment)
     if state in HOLDING_STATES:
         if skill is None:
             shift.open_taken += 1
         else:
             next(r for r in shift.requirements if r.skill_id == skill.id).taken += 1
-    db.session.add(assignment)
     db.session.commit()
     return assignment
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch):
+    """These tests log in through the session, so strong password hashing only costs time."""
+    from werkzeug.security import generate_password_hash
+
+    import web.models.user
+
+    monkeypatch.setattr(
+        web.models.user,
+        "generate_password_hash",
+        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
+    )
 
 
 @pytest.fixture
@@ -118,3 +132,19 @@ def opportunity(factory, home):
 @pytest.fixture
 def manager_client(login_as, manager, home):
     return login_as(manager)
+
+
+def make_shift(factory: Any, opportunity: Any, skills: dict[str, int] | None = None, **kw: Any):
+    """``factory.shift`` plus skill reservations (added after the shift is in the session)."""
+    from web.extensions import db
+    from web.models import ShiftSkillRequirement
+
+    skills = skills or {}
+    shift = factory.shift(opportunity, **kw)
+    for code, places in skills.items():
+        skill = factory.skill(code)
+        db.session.add(ShiftSkillRequirement(shift_id=shift.id, skill_id=skill.id, places=places))
+        shift.open_places -= places
+    db.session.commit()
+    db.session.refresh(shift)
+    return shift

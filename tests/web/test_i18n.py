@@ -19,25 +19,25 @@ def html_tag(response) -> str:
     return page[start : page.index(">", start) + 1]
 
 
-@pytest.mark.parametrize(
-    ("accept", "expected"),
-    [
-        (None, '<html lang="ar" dir="rtl">'),
-        ("ar", '<html lang="ar" dir="rtl">'),
-        ("ar-EG,ar;q=0.9", '<html lang="ar" dir="rtl">'),
-        ("en", '<html lang="en" dir="ltr">'),
-        ("en-US,en;q=0.9", '<html lang="en" dir="ltr">'),
-        ("fr-FR, en;q=0.5", '<html lang="en" dir="ltr">'),
-        ("fr", '<html lang="ar" dir="rtl">'),
-        ("*", '<html lang="ar" dir="rtl">'),
-    ],
-)
-def test_lang_and_dir_follow_accept_language_with_arabic_default(client, accept, expected):
-    headers = {"Accept-Language": accept} if accept else {}
-    for path in PAGES:
-        response = client.get(path, headers=headers)
-        assert response.status_code == 200, path
-        assert html_tag(response) == expected, path
+ACCEPT_LANGUAGE = [
+    (None, '<html lang="ar" dir="rtl">'),
+    ("ar", '<html lang="ar" dir="rtl">'),
+    ("ar-EG,ar;q=0.9", '<html lang="ar" dir="rtl">'),
+    ("en", '<html lang="en" dir="ltr">'),
+    ("en-US,en;q=0.9", '<html lang="en" dir="ltr">'),
+    ("fr-FR, en;q=0.5", '<html lang="en" dir="ltr">'),
+    ("fr", '<html lang="ar" dir="rtl">'),
+    ("*", '<html lang="ar" dir="rtl">'),
+]
+
+
+def test_lang_and_dir_follow_accept_language_with_arabic_default(client):
+    for accept, expected in ACCEPT_LANGUAGE:
+        headers = {"Accept-Language": accept} if accept else {}
+        for path in PAGES:
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, path
+            assert html_tag(response) == expected, (path, accept)
 
 
 def test_switching_language_anonymously_is_kept_in_the_session(client):
@@ -93,26 +93,24 @@ def test_user_without_a_choice_follows_session_then_browser(client, factory, log
     assert html_tag(client.get("/account")) == '<html lang="ar" dir="rtl">'
 
 
-@pytest.mark.parametrize(
-    "target",
-    [
+def test_language_switch_refuses_open_redirects(client):
+    for target in [
         "https://evil.example/",
         "//evil.example/",
         "http:evil.example",
         "evil.example",
         "javascript:alert(1)",
-        pytest.param(
-            "/\\evil.example/",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="public.set_language lets '/\\host' through; browsers read it as //host",
-            ),
-        ),
-    ],
+    ]:
+        response = client.post("/language", data={"language": "en", "next": target})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/", target
+
+
+@pytest.mark.xfail(
+    strict=True, reason="public.set_language lets '/\\host' through; browsers read it as //host"
 )
-def test_language_switch_refuses_open_redirects(client, target):
-    response = client.post("/language", data={"language": "en", "next": target})
-    assert response.status_code == 302
+def test_language_switch_refuses_backslash_host(client):
+    response = client.post("/language", data={"language": "en", "next": "/\\evil.example/"})
     assert response.headers["Location"] == "/"
 
 

@@ -141,21 +141,21 @@ def test_demo_command_refuses_foreign_data_unless_reset(fresh_app):
 
     with fresh_app.app_context():
         upgrade()
-        user = User(full_name="Real person", email="real@example.com", role="admin")
+        user = User(full_name="Real person", phone="+201229999999", role="admin")  # no email
         user.set_password("a real password")
         db.session.add(user)
         db.session.commit()
         db.session.remove()
     result = runner.invoke(args=["demo", "--no-serve"])
     assert result.exit_code != 0
-    assert "not demo accounts" in result.output
+    assert "not the complete demo data" in result.output
     assert volunteer_names(fresh_app) == []
 
     result = runner.invoke(args=["demo", "--no-serve", "--reset"])
     assert result.exit_code == 0, result.output
     assert "Wiping" in result.output and "Demo data loaded." in result.output
     with fresh_app.app_context():
-        assert db.session.scalar(sa.select(User).where(User.email == "real@example.com")) is None
+        assert db.session.scalar(sa.select(User).where(User.phone == "+201229999999")) is None
         db.session.remove()
     assert len(volunteer_names(fresh_app)) == demo_data.VOLUNTEERS
 

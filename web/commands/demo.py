@@ -37,10 +37,10 @@ def demo(host: str, port: int, reset: bool, no_serve: bool) -> None:
     if reset:
         click.echo("Wiping the existing data...")
         demo_data.wipe()
-    elif not demo_data.is_loaded() and demo_data.has_other_data():
+    elif not demo_data.is_loaded() and demo_data.has_accounts():
         raise click.ClickException(
-            "This database already holds accounts that are not demo accounts. Point DATABASE_URL "
-            "at an empty database, or run `flask --app web demo --reset` to wipe it."
+            "This database already holds accounts but not the complete demo data. Point "
+            "DATABASE_URL at an empty database, or run `flask --app web demo --reset` to wipe it."
         )
     summary = demo_data.load()
     if summary.created:

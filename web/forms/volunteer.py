@@ -129,9 +129,13 @@ class ProfileForm(FlaskForm):
         if field.data < date(1900, 1, 1):
             raise ValidationError(_l("Enter a date of birth after 1900."))
 
-    def validate_home_lon(self, field: LocalFloatField) -> None:
-        if (self.home_lat.data is None) != (field.data is None):
-            raise ValidationError(_l("Enter both latitude and longitude, or neither."))
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        lat, lon = self.home_lat, self.home_lon
+        if not lat.errors and not lon.errors and (lat.data is None) != (lon.data is None):
+            lon.errors = [*lon.errors, str(_l("Enter both latitude and longitude, or neither."))]
+            valid = False
+        return valid
 
     def validate_skills(self, field: IntSelectMultipleField) -> None:
         if len(field.data or []) > MAX_SKILLS:
@@ -194,14 +198,22 @@ class ExceptionForm(FlaskForm):
         if field.data > self.today + timedelta(days=730):
             raise ValidationError(_l("Choose a day within the next two years."))
 
-    def validate_end_time(self, field: LocalTimeField) -> None:
-        start, end = self.start_time.data, field.data
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.start_time.errors or self.end_time.errors:
+            return False
+        start, end = self.start_time.data, self.end_time.data
+        message = None
         if (start is None) != (end is None):
-            raise ValidationError(_l("Enter both times, or neither for the whole day."))
-        if self.kind.data == "extra" and start is None:
-            raise ValidationError(_l("Enter the hours you are available."))
-        if start is not None and end is not None and end <= start:
-            raise ValidationError(_l("The end must be after the start."))
+            message = _l("Enter both times, or neither for the whole day.")
+        elif self.kind.data == "extra" and start is None:
+            message = _l("Enter the hours you are available.")
+        elif start is not None and end is not None and end <= start:
+            message = _l("The end must be after the start.")
+        if message is not None:
+            self.end_time.errors = [*self.end_time.errors, str(message)]
+            return False
+        return valid
 
     def validate_note(self, field: CleanStringField) -> None:
         if len(field.data or "") > 200:

@@ -248,10 +248,15 @@ def check_pair(
     """
     rest = min_rest_minutes() if rest_minutes is None else rest_minutes
     margin = timedelta(days=1)
-    volunteer = volunteer_model(profile, shift.starts_at - margin, shift.ends_at + margin)
+    zone = profile_zone(profile)
+    volunteer = volunteer_model(
+        profile,
+        shift.starts_at - margin,
+        shift.ends_at + margin,
+        age_on=shift.starts_at.astimezone(zone).date(),
+    )
     if volunteer is None:
         return Verdict(("profile_incomplete",))
-    zone = profile_zone(profile)
     if taken is None:
         week_start, week_end = week_bounds(shift.starts_at, zone)
         rest_delta = timedelta(minutes=rest)
@@ -438,7 +443,12 @@ def shifts_i_can_do(
     rest_delta = timedelta(minutes=rest)
     zone = profile_zone(profile)
     margin = timedelta(days=8)
-    volunteer = volunteer_model(profile, start - timedelta(days=1), end + timedelta(days=2))
+    volunteer = volunteer_model(
+        profile,
+        start - timedelta(days=1),
+        end + timedelta(days=2),
+        age_on=start.astimezone(zone).date(),
+    )
     assert volunteer is not None
     taken = [shift_model(s) for s in holding_shifts(profile.user_id, start - margin, end + margin)]
     age_changes = profile.age_on(start.astimezone(zone).date()) != profile.age_on(

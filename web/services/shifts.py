@@ -335,6 +335,17 @@ def _require_changeable(shift: Shift, now: datetime) -> None:
         )
 
 
+def _lock_changeable(shift_id: int, now: datetime) -> Shift:
+    """Lock a shift that may still change; on refusal the lock is released at once."""
+    shift = lock_shift(shift_id)
+    try:
+        _require_changeable(shift, now)
+    except RuleError:
+        db.session.rollback()
+        raise
+    return shift
+
+
 def update_shift(
     actor: User,
     shift: Shift,
@@ -346,8 +357,7 @@ def update_shift(
 ) -> Shift:
     """Change a future shift; places never drop below those already taken."""
     now = now or utcnow()
-    shift = lock_shift(shift.id)
-    _require_changeable(shift, now)
+    shift = _lock_changeable(shift.id, now)
     errors = _check_details(details)
     time_errors, starts_at, ends_at = _check_times(shift.institution, day, start, end, now)
     errors += time_errors
@@ -488,12 +498,7 @@ def cancel_shift(
 ) -> list[Assignment]:
     """Cancel a future shift and every assignment on it; places are released."""
     now = now or utcnow()
-    shift = lock_shift(shift.id)
-    try:
-        _require_changeable(shift, now)
-    except RuleError:
-        db.session.rollback()
-        raise
+    shift = _lock_changeable(shift.id, now)
     assignments = cancel_locked(actor, shift, now, reason)
     db.session.commit()
     return assignments
@@ -604,12 +609,7 @@ def cancel_occurrence(
 ) -> list[Assignment]:
     """Cancel one shift of a series and record its date among the series' exceptions."""
     now = now or utcnow()
-    shift = lock_shift(shift.id)
-    try:
-        _require_changeable(shift, now)
-    except RuleError:
-        db.session.rollback()
-        raise
+    shift = _lock_changeable(shift.id, now)
     series = shift.series
     if series is not None:
         local_day = utc_to_local(shift.starts_at, shift.institution).date().isoformat()
@@ -627,12 +627,7 @@ def cancel_rest_of_series(
     if shift.series_id is None:
         cancel_shift(actor, shift, reason, now)
         return [shift]
-    shift = lock_shift(shift.id)
-    try:
-        _require_changeable(shift, now)
-    except RuleError:
-        db.session.rollback()
-        raise
+    shift = _lock_changeable(shift.id, now)
     later_ids = (
         db.session.execute(
             sa.select(Shift.id)

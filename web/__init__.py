@@ -19,6 +19,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
     configure_instance_folder(app)
+    configure_proxy(app)
     configure_logging(app)
     configure_extensions(app)
     configure_templates(app)
@@ -30,6 +31,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def configure_instance_folder(app: Flask) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def configure_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-* from TRUSTED_PROXIES hops, so URLs (and Twilio signatures) match."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
 
 
 def configure_logging(app: Flask) -> None:

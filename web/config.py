@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,23 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "WORKER_POLL_SECONDS": float(env.get("WORKER_POLL_SECONDS", 2)),
         "REPLACEMENT_MIN_NOTICE_HOURS": float(env.get("REPLACEMENT_MIN_NOTICE_HOURS", 2)),
         "PREFERRED_URL_SCHEME": "https" if not (development or testing) else "http",
+        # SMS and WhatsApp (docs/sms.md).
+        "SMS_BACKEND": env.get("SMS_BACKEND", "console"),
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM": env.get("TWILIO_FROM"),
+        "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID"),
+        "TWILIO_WHATSAPP_FROM": env.get("TWILIO_WHATSAPP_FROM"),
+        "TWILIO_WHATSAPP_TEMPLATES": json.loads(env.get("TWILIO_WHATSAPP_TEMPLATES") or "{}"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL"),
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
+        "SMS_MAX_ATTEMPTS": int(env.get("SMS_MAX_ATTEMPTS", 5)),
+        "SMS_REMINDER_HOURS": env.get("SMS_REMINDER_HOURS", "24,2"),
+        "SMS_SEGMENT_PRICE": float(env.get("SMS_SEGMENT_PRICE", 0.1)),
+        "SMS_PRICE_CURRENCY": env.get("SMS_PRICE_CURRENCY", "USD"),
+        "SMS_VERIFY_RATE_LIMIT": env.get("SMS_VERIFY_RATE_LIMIT", "3 per 10 minutes;10 per day"),
+        "SMS_DIGEST_DAY": env.get("SMS_DIGEST_DAY", "sat"),
+        "SMS_DIGEST_HOUR": int(env.get("SMS_DIGEST_HOUR", 9)),
     }
     config.update(overrides)
     if config["SECRET_KEY"] is None:

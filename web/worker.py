@@ -15,6 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from web.extensions import db
+from web.jobs_sms import add_sms_jobs
 from web.models import MatchingSchedule, utcnow
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def build_scheduler(app: Flask, scheduler: BaseScheduler | None = None) -> BaseS
         next_run_time=datetime.now(UTC),
     )
     sync_schedules(app, scheduler)
+    add_sms_jobs(app, scheduler)
     return scheduler
 
 

@@ -7,6 +7,7 @@ from web.blueprints.manager import bp as manager_bp
 from web.blueprints.matching import bp as matching_bp
 from web.blueprints.opportunities import bp as opportunities_bp
 from web.blueprints.public import bp as public_bp
+from web.blueprints.sms import bp as sms_bp
 from web.blueprints.volunteer import bp as volunteer_bp
 
 BLUEPRINTS = [
@@ -18,4 +19,5 @@ BLUEPRINTS = [
     matching_bp,
     manager_bp,
     volunteer_bp,
+    sms_bp,
 ]

@@ -605,6 +605,7 @@ def _crash_point(step: str) -> None:
 def publish_run(run_id: int, user: User | None) -> PublishResult:
     """Turn the proposal into offers in ONE transaction: all of it is published, or none of it."""
     from web.services import places
+    from web.services.messaging import queue_publish_messages
 
     run = _editable(run_id, user)
     if db.engine.dialect.name == "postgresql":
@@ -649,6 +650,7 @@ def publish_run(run_id: int, user: User | None) -> PublishResult:
         else:
             result.skipped.append(f"v{key[0]} s{key[1]}: {reason}")
         _crash_point("mid_offers")
+    queue_publish_messages(run, now)  # the SMS outbox, in this same transaction
     run.status = "published"
     run.published_at = now
     run.published_by_id = user.id if user is not None else None

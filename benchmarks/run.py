@@ -170,28 +170,68 @@ def _fmt(value: Any, spec: str = "", dash: str = "–") -> str:
     return format(value, spec)
 
 
-def speedup(problem: Any, ours: Run | None, naive: Run | None) -> dict[str, Any] | None:
-    """Time for naive CP-SAT to reach our fill score, against our whole run time."""
+CRITERIA = (
+    ("places", "as many places"),
+    ("score", "as high a priority-weighted fill score"),
+    ("both", "as many places and as high a priority-weighted score in one solution"),
+)
+
+
+def speedup(ours: Run | None, naive: Run | None) -> dict[str, Any] | None:
+    """When naive CP-SAT first matched ours' fill (places, score, both), against ours' time."""
     if ours is None or naive is None or not ours.ok or ours.wall_s is None:
         return None
-    target = ours.figures["score"]
-    result: dict[str, Any] = {"ours_wall_s": ours.wall_s, "target_filled": ours.figures["filled"]}
+    places, score = ours.figures["filled"], ours.figures["score"]
+    result: dict[str, Any] = {"ours_wall_s": ours.wall_s, "ours_places": places,
+                              "ours_score": score}
     if not naive.ok:
-        result["naive_reached_s"] = None
         result["naive_note"] = naive.note
         return result
     laps = naive.stats.get("laps", {})
-    startup = max(0.0, (naive.wall_s or 0.0) - laps.get("written", naive.wall_s or 0.0))
-    reached = next((t for t, score in naive.stats.get("trace", []) if score >= target), None)
-    result["naive_reached_s"] = None if reached is None else reached + startup
-    result["naive_wall_s"] = naive.wall_s
-    result["naive_build_s"] = naive.stats.get("build_seconds")
-    result["naive_fill_status"] = naive.stats.get("fill_status")
-    if reached is not None and ours.wall_s > 0:
-        result["speedup"] = (reached + startup) / ours.wall_s
-    else:
-        result["speedup_at_least"] = (naive.wall_s or 0.0) / ours.wall_s
+    wall = naive.wall_s or 0.0
+    startup = max(0.0, wall - laps.get("written", wall))  # interpreter start and imports
+    trace = naive.stats.get("trace", [])
+    tests = {
+        "places": lambda point: point[2] >= places,
+        "score": lambda point: point[1] >= score,
+        "both": lambda point: point[1] >= score and point[2] >= places,
+    }
+    for name, test in tests.items():
+        hit = next((point[0] for point in trace if test(point)), None)
+        result[f"reached_{name}_s"] = None if hit is None else hit + startup
+        if hit is not None:
+            result[f"speedup_{name}"] = (hit + startup) / ours.wall_s
+        else:
+            result[f"speedup_{name}_at_least"] = wall / ours.wall_s
+    result.update(naive_wall_s=wall, naive_build_s=naive.stats.get("build_seconds"),
+                  naive_fill_status=naive.stats.get("fill_status"),
+                  naive_places=naive.figures["filled"], naive_score=naive.figures["score"])
     return result
+
+
+def speedup_lines(speed: dict[str, Any] | None) -> list[str]:
+    """The speedup section of the doc."""
+    if speed is None:
+        return ["Not measured in this run (needs both ours and naive at that size)."]
+    lines = [f"Ours wrote its solution ({speed['ours_places']:,} places, priority-weighted score "
+             f"{speed['ours_score']:,}) in {speed['ours_wall_s']:.1f} s wall."]
+    if "naive_note" in speed:
+        return [*lines, f"Naive CP-SAT: {speed['naive_note']}."]
+    lines += [
+        f"Naive CP-SAT built its model in {_fmt(speed.get('naive_build_s'), '.1f')} s, ended "
+        f"after {speed['naive_wall_s']:.1f} s (fill phase {speed['naive_fill_status']}) with "
+        f"{speed['naive_places']:,} places, score {speed['naive_score']:,}.",
+        "",
+        "| naive CP-SAT first found a solution with ... ours | after s | speedup |",
+        "|---|---:|---:|",
+    ]
+    for name, text in CRITERIA:
+        reached = speed.get(f"reached_{name}_s")
+        if reached is not None:
+            lines.append(f"| {text} | {reached:.1f} | **{speed[f'speedup_{name}']:.1f}x** |")
+        else:
+            lines.append(f"| {text} | never | at least {speed[f'speedup_{name}_at_least']:.1f}x |")
+    return lines
 
 
 def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str, Any] | None,
@@ -241,24 +281,7 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
             f"{f['violations']} |")
     lines += ["", "## Speedup against naive CP-SAT at "
               f"{SPEEDUP_SIZE[0]:,} x {SPEEDUP_SIZE[1]:,}", ""]
-    if speed is None:
-        lines.append("Not measured in this run (needs both ours and naive at that size).")
-    else:
-        lines.append(f"Ours wrote its solution ({speed['target_filled']:,} places) in "
-                     f"{speed['ours_wall_s']:.1f} s wall.")
-        if speed.get("naive_reached_s") is not None:
-            lines.append(
-                f"Naive CP-SAT first reached the same fill (same priority-weighted score) "
-                f"{speed['naive_reached_s']:.1f} s after its process started (model built in "
-                f"{_fmt(speed.get('naive_build_s'), '.1f')} s; fill phase "
-                f"{speed.get('naive_fill_status')}): **speedup {speed['speedup']:.1f}x**.")
-        elif "naive_note" in speed:
-            lines.append(f"Naive CP-SAT: {speed['naive_note']}.")
-        else:
-            lines.append(
-                f"Naive CP-SAT did not reach the same fill within its run "
-                f"({_fmt(speed.get('naive_wall_s'), '.1f')} s): speedup at least "
-                f"**{speed['speedup_at_least']:.1f}x**.")
+    lines += speedup_lines(speed)
     lines += [
         "",
         "## How to read the table",
@@ -279,8 +302,10 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
         "deviation of shifts per volunteer over all volunteers who offered time, zeros "
         "included; at equal fill, lower means the work is spread over more people.",
         "- **violations**: broken hard rules found by `matcher.check.check_solution` (must be 0).",
-        "- **speedup**: naive CP-SAT's time from process start to its first solution whose "
-        "priority-weighted fill score reaches ours, divided by ours' whole wall time. The naive "
+        "- **speedup**: naive CP-SAT's time from its process start to its first solution that "
+        "matches ours' fill, divided by ours' whole wall time. Fill is compared three ways: "
+        "places filled; the priority-weighted score (each priority level outweighs all lower "
+        "ones, the order of the format's objective); and both in the same solution. The naive "
         "model (`benchmarks/peers/naive_cpsat.py`) has one Boolean per eligible (volunteer, "
         "shift, position), pairwise clash constraints and linear caps, and solves fill then "
         "travel. The greedy peer (`benchmarks/peers/greedy.py`) is first-come self sign-up in "
@@ -411,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs.append(run)
             by_method[method] = run
         if (n, m) == SPEEDUP_SIZE:
-            speed = speedup(problem, by_method.get("ours"), by_method.get("naive"))
+            speed = speedup(by_method.get("ours"), by_method.get("naive"))
         write_doc(Path(args.doc), info, runs, speed, args, instances, finished=False)
         del problem
     write_doc(Path(args.doc), info, runs, speed, args, instances, finished=True)

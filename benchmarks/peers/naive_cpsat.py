@@ -38,15 +38,17 @@ NO_SOLUTION = 3  # exit code when the fill phase found no solution within the ti
 
 
 class _Trace(cp_model.CpSolverSolutionCallback):
-    """Records (seconds since the process started, fill score) of each improving solution."""
+    """Records (seconds since the process started, fill score, places) of improving solutions."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, count: cp_model.IntVar) -> None:
         super().__init__()
         self.clock = clock
-        self.points: list[tuple[float, int]] = []
+        self.count = count
+        self.points: list[tuple[float, int, int]] = []
 
     def on_solution_callback(self) -> None:
-        self.points.append((round(self.clock.now(), 3), int(self.ObjectiveValue())))
+        self.points.append((round(self.clock.now(), 3), int(self.ObjectiveValue()),
+                            int(self.Value(self.count))))
 
 
 def _params(time_limit: float | None, seed: int, threads: int | None) -> cp_model.CpSolver:
@@ -144,10 +146,12 @@ def naive_cpsat(problem: Problem, time_limit: float | None = 60.0, seed: int = 0
     all_x = [var for _, _, _, var in x]
     fill_expr = sum(w * var for w, var in zip(score_w, all_x, strict=True))
     model.Maximize(fill_expr)
+    count = model.NewIntVar(0, len(all_x), "places_filled")
+    model.Add(count == sum(all_x))
     remaining = None if time_limit is None else time_limit - clock.now()
     first_limit = None if remaining is None else max(0.1, remaining * 2 / 3)
     solver = _params(first_limit, seed, threads)
-    trace = _Trace(clock)
+    trace = _Trace(clock, count)
     status1 = solver.Solve(model, trace)
     clock.lap("fill")
     stats: dict = {"method": "naive_cpsat", "variables": len(x), "build_seconds": round(build_s, 3),

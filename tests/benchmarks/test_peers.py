@@ -119,7 +119,7 @@ def test_naive_cpsat_beats_first_come_where_order_matters() -> None:
     pairs = {(a["volunteer_id"], a["shift_id"]) for a in solution["assignments"]}
     assert pairs == {("a", "s2"), ("b", "s1")}
     assert stats["fill_status"] == "OPTIMAL"
-    assert stats["trace"][-1][1] == fill_score(problem, ["s1", "s2"])
+    assert tuple(stats["trace"][-1][1:]) == (fill_score(problem, ["s1", "s2"]), 2)
 
 
 def test_naive_cpsat_is_valid_and_fills_at_least_as_much_as_greedy() -> None:
@@ -156,3 +156,22 @@ def test_runner_measures_peers_in_subprocesses_and_writes_the_doc(tmp_path) -> N
     assert len(rows) == 2
     assert all(row.rstrip(" |").endswith("| 0") for row in rows)  # no violations
     assert "Run still in progress" not in text
+
+
+def test_speedup_compares_places_score_and_both_against_ours_wall_time() -> None:
+    ours = runner.Run("ours", (3, 1), ok=True, wall_s=2.0, figures={"filled": 10, "score": 100})
+    naive = runner.Run("naive", (3, 1), ok=True, wall_s=41.0,
+                       figures={"filled": 10, "score": 120},
+                       stats={"laps": {"written": 40.0}, "build_seconds": 5.0,
+                              "fill_status": "FEASIBLE",
+                              "trace": [[9.0, 90, 11], [19.0, 110, 9], [29.0, 120, 10]]})
+    speed = runner.speedup(ours, naive)
+    assert speed["reached_places_s"] == 10.0  # 1 s of interpreter start added
+    assert speed["reached_score_s"] == 20.0
+    assert speed["reached_both_s"] == 30.0
+    assert speed["speedup_both"] == 15.0
+    naive.stats["trace"] = [[9.0, 90, 9]]
+    speed = runner.speedup(ours, naive)
+    assert speed["reached_both_s"] is None
+    assert speed["speedup_both_at_least"] == 20.5
+    assert any("never" in line for line in runner.speedup_lines(speed))

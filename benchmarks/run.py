@@ -51,6 +51,7 @@ class Run:
     note: str = ""
     wall_s: float | None = None
     peak_mb: float | None = None
+    load: float | None = None  # 1-minute load average when the method started
     figures: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -255,8 +256,8 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
         f"{NAIVE_MEMORY_BYTES // 1024**3} GB",
         "",
         "| size (vol x shifts) | method | wall s | peak MB | filled / demand | bound | "
-        "fill / bound | status | mean km | served | σ offered | violations |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+        "fill / bound | status | mean km | served | σ offered | violations | load |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     bounds: dict[tuple[int, int], int] = {}
     for run in runs:
@@ -266,7 +267,8 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
         size = f"{run.size[0]:,} x {run.size[1]:,}"
         if not run.ok:
             lines.append(f"| {size} | {run.method} | {_fmt(run.wall_s, '.1f')} | "
-                         f"{_fmt(run.peak_mb, ',.0f')} | {run.note} | | | | | | | |")
+                         f"{_fmt(run.peak_mb, ',.0f')} | {run.note} | | | | | | | | "
+                         f"{_fmt(run.load, '.1f')} |")
             continue
         f = run.figures
         bound = bounds.get(run.size)
@@ -278,7 +280,7 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
             f"| {size} | {run.method} | {run.wall_s:.1f} | {run.peak_mb:,.0f} | "
             f"{f['filled']:,} / {f['demand']:,} | {shown_bound} | {ratio} | {status} | "
             f"{_fmt(f['mean_km'], '.2f')} | {served} | {f['sigma_offered']:.3f} | "
-            f"{f['violations']} |")
+            f"{f['violations']} | {_fmt(run.load, '.1f')} |")
     lines += ["", "## Speedup against naive CP-SAT at "
               f"{SPEEDUP_SIZE[0]:,} x {SPEEDUP_SIZE[1]:,}", ""]
     lines += speedup_lines(speed)
@@ -301,6 +303,9 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
         "i.e. have an availability window in the week). **σ offered**: population standard "
         "deviation of shifts per volunteer over all volunteers who offered time, zeros "
         "included; at equal fill, lower means the work is spread over more people.",
+        "- **load**: the machine's 1-minute load average when the method started; above the "
+        f"number of CPUs ({os.cpu_count()}), other work shared the machine and times are "
+        "inflated.",
         "- **violations**: broken hard rules found by `matcher.check.check_solution` (must be 0).",
         "- **speedup**: naive CP-SAT's time from its process start to its first solution that "
         "matches ours' fill, divided by ours' whole wall time. Fill is compared three ways: "
@@ -414,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 raise SystemExit(f"unknown method {method!r}")
             print(f"[{tag}] {method} ...", file=sys.stderr, flush=True)
+            run.load = os.getloadavg()[0]
             code, wall, peak, tail = run_measured(cmd, timeout, memory)
             run.wall_s, run.peak_mb = wall, peak
             if code is None:

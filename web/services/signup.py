@@ -230,6 +230,7 @@ def sign_up(volunteer_user: User, shift: Shift, *, now: datetime | None = None) 
         else:
             _move(assignment, "waitlisted" if place is None else "confirmed", now)
         assignment.source = "self"
+        assignment.run_id = None  # not (or no longer) a matching run's offer
         assignment.position_skill_id = place.skill_id if place else None
         assignment.waitlist_position = waitlist_position
         db.session.flush()
@@ -296,7 +297,7 @@ def withdraw(
         db.session.flush()
         promoted = None
         if held and shift.status == "open":
-            promoted = _promote(shift, now, after=assignment)
+            promoted = promote_waitlist(shift, now, after=assignment)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -304,8 +305,23 @@ def withdraw(
     return assignment, promoted
 
 
-def _promote(shift: Shift, now: datetime, *, after: Assignment) -> Assignment | None:
-    """Give a free place to the first waitlisted volunteer who is still eligible and fits."""
+def lock_shift(shift_id: int) -> None:
+    """Lock the shift row until the end of the transaction (before releasing one of its places).
+
+    Withdrawals, declines and promotions that lock it first never deadlock with each other and
+    never race a sign-up onto the waitlist past a free place.
+    """
+    _lock_shift(shift_id)
+
+
+def promote_waitlist(shift: Shift, now: datetime, *, after: Assignment) -> Assignment | None:
+    """Give a freed place to the first waitlisted volunteer who is still eligible and fits.
+
+    Call in the transaction that released the place (best with the shift row locked first,
+    ``lock_shift``); the caller commits. ``after`` is the assignment that gave the place back.
+    Returns the promoted assignment, now confirmed with source "self", or None.
+    """
+    _lock_shift(shift.id)
     waiting = db.session.scalars(
         sa.select(Assignment)
         .where(Assignment.shift_id == shift.id, Assignment.state == "waitlisted")

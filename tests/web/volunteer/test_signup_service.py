@@ -298,3 +298,24 @@ def test_counters_match_assignments_after_a_sequence(factory):
 
 def test_date_helper_is_a_future_monday():
     assert monday().weekday() == 0 and monday().date() > date.today()
+
+
+def test_promote_waitlist_after_a_place_released_elsewhere(factory):
+    from web.services.signup import lock_shift, promote_waitlist
+
+    shift = factory.shift(needed=1)
+    holder, waiting = factory.volunteer(), factory.volunteer()
+    held = sign_up(holder, shift)
+    queued = sign_up(waiting, shift)
+    # Another service (e.g. an offer declined) gives the place back, then asks for promotion.
+    lock_shift(shift.id)
+    db.session.execute(sa.update(Shift).where(Shift.id == shift.id).values(open_taken=0))
+    held.state = "cancelled"
+    db.session.flush()
+    promoted = promote_waitlist(shift, datetime.now(UTC), after=held)
+    db.session.commit()
+    assert promoted.id == queued.id and promoted.state == "confirmed"
+    assert counters(shift) == (1, [])
+    event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert event.action == "assignment.promoted"
+    assert event.details["after_withdrawal_of"] == held.id

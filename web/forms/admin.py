@@ -91,12 +91,12 @@ class StaffForm(ScopeForm):
     email = CleanStringField(
         _l("Email"),
         [account_rule(lambda value: accounts.check_email(value, required=True))],
-        render_kw={"type": "email", "autocomplete": "off", "required": True},
+        render_kw={"type": "email", "autocomplete": "off", "dir": "ltr", "required": True},
     )
     phone = CleanStringField(
         _l("Mobile phone number (optional)"),
         [account_rule(lambda value: accounts.check_phone(value, required=False))],
-        render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "off"},
+        render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "off", "dir": "ltr"},
     )
     password = new_password_field(_l("First password (tell it to them privately)"))
     confirm = PasswordField(

@@ -100,12 +100,23 @@ class RegisterForm(ChoicesForm):
     phone = CleanStringField(
         _l("Mobile phone number"),
         [account_rule(lambda value: accounts.check_phone(value, required=True))],
-        render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "tel", "required": True},
+        render_kw={
+            "type": "tel",
+            "inputmode": "tel",
+            "autocomplete": "tel",
+            "dir": "ltr",
+            "required": True,
+        },
     )
     email = CleanStringField(
         _l("Email (optional)"),
         [account_rule(lambda value: accounts.check_email(value, required=False))],
-        render_kw={"type": "email", "autocomplete": "email", "maxlength": accounts.EMAIL_MAX},
+        render_kw={
+            "type": "email",
+            "autocomplete": "email",
+            "dir": "ltr",
+            "maxlength": accounts.EMAIL_MAX,
+        },
     )
     password = new_password_field(_l("Password"))
     confirm = PasswordField(

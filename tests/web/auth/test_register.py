@@ -98,6 +98,7 @@ BAD_INPUT = [
     ({"governorate": "99999"}, "governorate", "Choose a governorate from the list."),
     ({"governorate": "cairo"}, "governorate", "Choose a governorate from the list."),
     ({"locale": "fr"}, "locale", "Choose Arabic or English."),
+    ({"locale": ""}, "locale", "Choose Arabic or English."),
 ]
 
 

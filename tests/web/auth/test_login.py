@@ -171,7 +171,12 @@ def _app_with(database_url, **config):
 
 def test_login_attempts_are_rate_limited(app, factory, database_url):
     factory.user("volunteer", email="mona@example.org")
-    limited = _app_with(database_url, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    limited = _app_with(
+        database_url,
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT="3 per minute",
+        REGISTER_RATE_LIMIT="2 per minute",
+    )
     try:
         client = limited.test_client()
         wrong = {"identifier": "mona@example.org", "password": "wrong password!"}
@@ -182,6 +187,9 @@ def test_login_attempts_are_rate_limited(app, factory, database_url):
         )
         assert response.status_code == 429
         assert client.get("/login").status_code == 200  # only the POST is limited
+        # Sign-ups have their own limit.
+        assert [client.post("/register", data={}).status_code for _ in range(3)] == [400, 400, 429]
+        assert client.get("/register").status_code == 200
         assert actions() == []
     finally:
         with limited.app_context():

@@ -48,6 +48,7 @@ def coverage() -> tuple[str, int]:
         report=report,
         governorates=service.scope_governorates(scope),
         national=scope is None,
+        zone=_zone(),
     ), (400 if query.errors else 200)
 
 

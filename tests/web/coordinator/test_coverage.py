@@ -171,6 +171,7 @@ def test_coverage_page_in_both_languages_with_meters(app, client, factory, login
     assert '<meter class="coverage-total" min="0" max="14" value="7"' in html
     assert '<meter min="0" max="6" value="3"' in html  # Cairo
     assert "Giza" in html and "Elderly home" in html
+    assert "(days in the Africa/Cairo time zone)" in html
     assert "style=" not in html
     html = client.get("/coordinate").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in html

@@ -67,6 +67,7 @@ def test_card_shows_institution_governorate_kind_dates_free_places_and_register(
     assert html.count("<time datetime=") == 2
     assert 'href="/register"' in html or "Register to volunteer" in html
     assert f'href="/opportunities/{opportunity.id}"' in html
+    assert "style=" not in html and "<script" not in html  # the CSP forbids inline ones
 
 
 def test_volunteer_sees_a_link_to_their_shifts_instead_of_register(app, client, factory, login_as):

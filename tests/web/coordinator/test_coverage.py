@@ -172,6 +172,11 @@ def test_coverage_page_in_both_languages_with_meters(app, client, factory, login
     assert '<meter min="0" max="6" value="3"' in html  # Cairo
     assert "Giza" in html and "Elderly home" in html
     assert "(days in the Africa/Cairo time zone)" in html
+    first, last, day = (today() + timedelta(days=n) for n in (0, 6, 2))
+    giza = factory.governorate("EG-GZ").id
+    assert f'href="/coordinate?start={first}&amp;end={last}&amp;governorate={giza}"' in html
+    assert f'href="/coordinate?start={first}&amp;end={last}&amp;kind=elderly_home"' in html
+    assert f'href="/coordinate?start={day}&amp;end={day}"' in html
     assert "style=" not in html
     html = client.get("/coordinate").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in html

@@ -72,5 +72,6 @@ def demo(host: str, port: int, reset: bool, no_serve: bool) -> None:
 
     click.echo("")
     click.echo("Serving with the Werkzeug development server; press Ctrl+C to stop.")
-    # Threaded: each request runs in its own thread, outside the command's app context.
+    # Not app.run(): under the flask CLI it returns at once (FLASK_RUN_FROM_CLI). Threaded, so
+    # each request runs in its own thread, outside this command's application context.
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)

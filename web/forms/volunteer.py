@@ -22,6 +22,10 @@ from web.models import LANGUAGES
 MAX_SKILLS = 20
 MAX_PREFERRED = 10
 MAX_FILTER_DAYS = 92
+# Text inputs (not type=number) so a browser never rejects Arabic-Indic digits before we see them.
+DECIMAL_INPUT = {"type": "text", "inputmode": "decimal", "dir": "ltr"}
+NUMBER_INPUT = {"type": "text", "inputmode": "numeric", "dir": "ltr"}
+LTR = {"dir": "ltr"}
 
 GENDER_CHOICES = [
     ("", _l("Prefer not to say")),
@@ -72,7 +76,7 @@ class ProfileForm(FlaskForm):
     """What the matcher needs to know about the volunteer."""
 
     gender = SelectField(_l("Gender"), validate_choice=True)
-    date_of_birth = LocalDateField(_l("Date of birth"), validators=[Optional()])
+    date_of_birth = LocalDateField(_l("Date of birth"), validators=[Optional()], render_kw=LTR)
     governorate = SelectField(_l("Governorate"), validate_choice=True)
     home_lat = LocalFloatField(
         _l("Home latitude"),
@@ -80,6 +84,7 @@ class ProfileForm(FlaskForm):
             Optional(),
             NumberRange(-90, 90, message=_l("Latitude is between -90 and 90.")),
         ],
+        render_kw=DECIMAL_INPUT,
     )
     home_lon = LocalFloatField(
         _l("Home longitude"),
@@ -87,6 +92,7 @@ class ProfileForm(FlaskForm):
             Optional(),
             NumberRange(-180, 180, message=_l("Longitude is between -180 and 180.")),
         ],
+        render_kw=DECIMAL_INPUT,
     )
     travel_radius_km = LocalFloatField(
         _l("How far you can travel (km)"),
@@ -95,16 +101,19 @@ class ProfileForm(FlaskForm):
             NumberRange(1, 200, message=_l("Enter a distance from 1 to 200 km.")),
         ],
         default=15,
+        render_kw=DECIMAL_INPUT,
     )
     skills = IntSelectMultipleField(_l("Skills"))
     languages = SelectMultipleField(_l("Languages you speak"), validate_choice=True)
     max_shifts_per_week = LocalIntegerField(
         _l("At most this many shifts a week"),
         validators=[Optional(), NumberRange(1, 21, message=_l("Enter a number from 1 to 21."))],
+        render_kw=NUMBER_INPUT,
     )
     max_hours_per_week = LocalFloatField(
         _l("At most this many hours a week"),
         validators=[Optional(), NumberRange(1, 80, message=_l("Enter a number from 1 to 80."))],
+        render_kw=DECIMAL_INPUT,
     )
     preferred_institutions = IntSelectMultipleField(_l("Preferred institutions"))
     sms_consent = BooleanField(_l("Send me text messages (SMS) about my shifts"))
@@ -155,10 +164,14 @@ class RuleForm(FlaskForm):
 
     weekday = SelectField(_l("Day of the week"), coerce=int, validate_choice=True)
     start_time = LocalTimeField(
-        _l("From"), validators=[InputRequired(message=_l("This field is required."))]
+        _l("From"),
+        validators=[InputRequired(message=_l("This field is required."))],
+        render_kw=LTR,
     )
     end_time = LocalTimeField(
-        _l("Until"), validators=[InputRequired(message=_l("This field is required."))]
+        _l("Until"),
+        validators=[InputRequired(message=_l("This field is required."))],
+        render_kw=LTR,
     )
     add_rule = SubmitField(_l("Add"))
 
@@ -177,11 +190,13 @@ class ExceptionForm(FlaskForm):
     """A dated exception: a day (or part of it) off, or extra hours on a day."""
 
     day = LocalDateField(
-        _l("Date"), validators=[InputRequired(message=_l("This field is required."))]
+        _l("Date"),
+        validators=[InputRequired(message=_l("This field is required."))],
+        render_kw=LTR,
     )
     kind = SelectField(_l("Change"), validate_choice=True)
-    start_time = LocalTimeField(_l("From"), validators=[Optional()])
-    end_time = LocalTimeField(_l("Until"), validators=[Optional()])
+    start_time = LocalTimeField(_l("From"), validators=[Optional()], render_kw=LTR)
+    end_time = LocalTimeField(_l("Until"), validators=[Optional()], render_kw=LTR)
     note = CleanStringField(_l("Note"), validators=[Optional()])
     add_exception = SubmitField(_l("Add"))
 
@@ -229,8 +244,8 @@ class ShiftFilterForm(FlaskForm):
     governorate = SelectField(_l("Governorate"), validate_choice=True, default="")
     kind = SelectField(_l("Kind of institution"), validate_choice=True, default="")
     skill = SelectField(_l("Skill"), validate_choice=True, default="")
-    date_from = LocalDateField(_l("From"), validators=[Optional()])
-    date_to = LocalDateField(_l("Until"), validators=[Optional()])
+    date_from = LocalDateField(_l("From"), validators=[Optional()], render_kw=LTR)
+    date_to = LocalDateField(_l("Until"), validators=[Optional()], render_kw=LTR)
 
     def validate_date_to(self, field: LocalDateField) -> None:
         start, end = self.date_from.data, field.data

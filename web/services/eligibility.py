@@ -569,10 +569,7 @@ def update_profile(actor: User, user: User, data: ProfileInput) -> VolunteerProf
     profile.max_shifts_per_week = data.max_shifts_per_week
     profile.max_hours_per_week = data.max_hours_per_week
     profile.preferred_institutions = sorted(institutions, key=lambda i: i.id)
-    if data.sms_consent and not profile.sms_consent:
-        profile.sms_opted_out_at = None
-    elif not data.sms_consent and profile.sms_consent:
-        profile.sms_opted_out_at = utcnow()
+    # A STOP by text (sms_opted_out_at) is only undone by START, as the SMS provider requires.
     profile.sms_consent = data.sms_consent
     db.session.flush()
     after = _snapshot(profile)

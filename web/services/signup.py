@@ -354,6 +354,11 @@ def promote_waitlist(shift: Shift, now: datetime, *, after: Assignment) -> Assig
             after_withdrawal_of=after.id,
             position=_position_code(shift, place),
         )
+        db.session.flush()
+        # They are not looking at the page: tell them by text, in this same transaction.
+        from web.services.messaging import queue_confirmation
+
+        queue_confirmation(candidate)
         return candidate
     return None
 

@@ -11,6 +11,7 @@ from web.models import (
     Assignment,
     AuditEvent,
     AvailabilityException,
+    OutboundMessage,
     Shift,
     ShiftSkillRequirement,
 )
@@ -107,6 +108,10 @@ def test_withdraw_releases_and_promotes_first_waitlisted(factory):
     assert counters(shift) == (1, [])
     actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions[-2:] == ["assignment.withdrawn", "assignment.promoted"]
+    texts = db.session.scalars(sa.select(OutboundMessage)).all()
+    assert [(t.kind, t.user_id, t.assignment_id) for t in texts] == [
+        ("confirmation", first.id, w1.id)
+    ]
 
 
 def test_promotion_skips_a_waitlisted_volunteer_no_longer_available(factory):

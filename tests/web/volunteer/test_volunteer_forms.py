@@ -1,6 +1,6 @@
 """Profile and availability forms: good input (Arabic digits too), every kind of bad input."""
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -58,6 +58,7 @@ def test_profile_saved_with_arabic_digits(factory, login_as):
     assert event.action == "profile.updated" and "skills" in event.details["changed"]
     page = text(client.get("/profile", headers=EN))
     assert 'value="30.05"' in page and "Your profile was saved." in page
+    assert 'inputmode="decimal"' in page and 'type="number"' not in page
 
 
 def test_profile_use_governorate_centre_and_empty_home(factory, login_as):
@@ -79,11 +80,21 @@ def test_profile_use_governorate_centre_and_empty_home(factory, login_as):
     assert profile.home_lat is None and profile.home_lon is None
 
 
-def test_profile_sms_consent_off_records_opt_out(factory, login_as):
-    client = login_as(factory.volunteer())
+def test_profile_sms_consent_and_stop_notice(factory, login_as):
+    vol = factory.volunteer()
+    client = login_as(vol)
     assert client.post("/profile", data=profile_form(factory, sms_consent=None)).status_code == 303
     profile = db.session.scalars(sa.select(VolunteerProfile)).one()
-    assert profile.sms_consent is False and profile.sms_opted_out_at is not None
+    assert profile.sms_consent is False and profile.sms_opted_out_at is None
+    assert "replying STOP" not in text(client.get("/profile", headers=EN))
+    profile.sms_opted_out_at = datetime.now(UTC)
+    db.session.commit()
+    assert "replying STOP" in text(client.get("/profile", headers=EN))
+    # Ticking the box again does not undo a STOP sent by text: only START does.
+    assert client.post("/profile", data=profile_form(factory)).status_code == 303
+    db.session.expire_all()
+    profile = db.session.scalars(sa.select(VolunteerProfile)).one()
+    assert profile.sms_consent is True and profile.sms_opted_out_at is not None
 
 
 @pytest.mark.parametrize(

@@ -486,6 +486,7 @@ class Positions:
     capacity: np.ndarray  # places of the position
     open_of_shift: np.ndarray  # shift -> its open position index or -1
     first_of_shift: np.ndarray  # shift -> first position index (positions of a shift adjacent)
+    skill_is_open: np.ndarray  # position -> True for the open position of its shift
     bit_word: np.ndarray  # position -> word of its skill in the skills bitset (0 when open)
     bit_mask: np.ndarray  # position -> bit of its skill (0 when open)
 
@@ -519,6 +520,7 @@ def build_positions(arr: Arrays) -> Positions:
         capacity=np.asarray(cap, dtype=np.int64),
         open_of_shift=open_of,
         first_of_shift=first_of,
+        skill_is_open=np.array([k is None for k in skill], dtype=bool),
         bit_word=np.array([max(i, 0) >> 6 for i in index], dtype=np.int64),
         bit_mask=np.array([0 if i < 0 else 1 << (i & 63) for i in index], dtype=np.uint64),
     )

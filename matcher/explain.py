@@ -1,0 +1,285 @@
+"""Why places stay open: reason counts and single-relaxation suggestions per unfilled position.
+
+For every (shift, position) with missing places, every volunteer of the problem is counted once
+under the first reason that keeps them off that place:
+
+- a static rule, the first failing one in ``eligibility.REASONS`` order ("skills" for a
+  reserved position also covers volunteers eligible for the shift who lack that skill);
+- ``assigned_here``: already fills another place of the same shift;
+- ``taken_elsewhere``: eligible, but works an overlapping shift;
+- ``schedule``: eligible, but the rest gap to another of their shifts is too short;
+- ``caps``: eligible, but one more shift would break max_shifts or max_hours;
+- ``available``: eligible and free (only when the solver stopped before proving the fill).
+
+Suggestions are strings ``"relax=<what>;value=<v>;count=<n>: <text>"`` (see
+:func:`parse_suggestion`): each names one rule whose relaxation alone would let ``n`` free
+volunteers take the place, best first, at most ``MAX_SUGGESTIONS``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+
+from matcher import candidates as cand
+from matcher.eligibility import REASONS, schedule_reasons
+from matcher.model import Assignment, Problem, Shift, Unfilled
+
+SCHEDULE_ORDER = ("assigned_here", "taken_elsewhere", "schedule", "caps", "available")
+MAX_SUGGESTIONS = 3
+MAX_SCHEDULE_CHECKS = 400  # volunteers checked per suggestion kind (nearest first)
+
+
+def parse_suggestion(text: str) -> dict[str, str | int | float]:
+    """Split a suggestion string into its fields: relax, value, count and text."""
+    head, _, human = text.partition(": ")
+    out: dict[str, str | int | float] = {"text": human}
+    for part in head.split(";"):
+        key, _, value = part.partition("=")
+        if key == "count":
+            out[key] = int(value)
+        elif key == "value":
+            try:
+                number = float(value)
+                out[key] = int(number) if number.is_integer() else number
+            except ValueError:
+                out[key] = value
+        else:
+            out[key] = value
+    return out
+
+
+def _suggestion(relax: str, value: str | float | int, count: int, text: str) -> str:
+    return f"relax={relax};value={value};count={count}: {text}"
+
+
+def explain_unfilled(
+    problem: Problem,
+    arr: cand.Arrays,
+    candidates: cand.Candidates,
+    assignments: Iterable[Assignment],
+) -> list[Unfilled]:
+    """Unfilled entries (with reasons and suggestions) for every position left short."""
+    assignments = list(assignments)
+    filled: Counter[tuple[str, str | None]] = Counter()
+    taken: dict[int, list[Shift]] = defaultdict(list)
+    at_shift: dict[str, set[int]] = defaultdict(set)
+    vol_index = {v.id: i for i, v in enumerate(problem.volunteers)}
+    for a in assignments:
+        filled[(a.shift_id, a.position)] += 1
+        vi = vol_index[a.volunteer_id]
+        taken[vi].append(problem.shift_by_id[a.shift_id])
+        at_shift[a.shift_id].add(vi)
+    rest = problem.settings.min_rest_minutes
+    n_v = arr.n_volunteers
+    all_v = np.arange(n_v, dtype=np.int64)
+    out: list[Unfilled] = []
+    for si, shift in enumerate(problem.shifts):
+        places: list[tuple[str | None, int]] = [
+            (k, int(c)) for k, c in sorted(shift.required_skills.items()) if c > 0
+        ]
+        if shift.open_places > 0:
+            places.append((None, shift.open_places))
+        short = [(k, c - filled[(shift.id, k)]) for k, c in places if c > filled[(shift.id, k)]]
+        if not short:
+            continue
+        matrix = cand.static_reasons(arr, all_v, np.full(n_v, si, dtype=np.int64))
+        static = matrix[:, : cand.R_SKILLS]
+        first = np.where(static.any(axis=1), static.argmax(axis=1), cand.ELIGIBLE)
+        n_fail = static.sum(axis=1)
+        inst = problem.institution_of(shift)
+        km = cand.haversine_np(arr.v_lat, arr.v_lon, np.full(n_v, inst.lat), np.full(n_v, inst.lon))
+        schedule_cache: dict[int, tuple[str, ...]] = {}
+
+        def sched(
+            vi: int, shift: Shift = shift, cache: dict[int, tuple[str, ...]] = schedule_cache
+        ) -> tuple[str, ...]:
+            if vi not in cache:
+                cache[vi] = schedule_reasons(problem.volunteers[vi], shift, taken.get(vi, ()), rest)
+            return cache[vi]
+
+        for position, missing in short:
+            holds = _holders(arr, position)
+            reasons: Counter[str] = Counter()
+            codes, counts = np.unique(first[first != cand.ELIGIBLE], return_counts=True)
+            for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+                reasons[REASONS[code]] += count
+            eligible = np.flatnonzero(first == cand.ELIGIBLE)
+            if position is not None:
+                lacking = eligible[~holds[eligible]]
+                if len(lacking):
+                    reasons["skills"] += len(lacking)
+                eligible = eligible[holds[eligible]]
+            for vi in eligible.tolist():
+                reasons[_schedule_label(vi, shift.id, at_shift, sched)] += 1
+            suggestions = _suggestions(
+                problem,
+                shift,
+                position,
+                missing,
+                matrix=static,
+                n_fail=n_fail,
+                first=first,
+                holds=holds,
+                km=km,
+                at_shift=at_shift,
+                sched=sched,
+            )
+            ordered = {r: reasons[r] for r in (*REASONS, *SCHEDULE_ORDER) if reasons[r]}
+            out.append(
+                Unfilled(
+                    shift_id=shift.id,
+                    position=position,
+                    missing=missing,
+                    reasons=ordered,
+                    suggestions=tuple(suggestions),
+                )
+            )
+    return out
+
+
+def _holders(arr: cand.Arrays, position: str | None) -> np.ndarray:
+    """Which volunteers hold the position's skill (everyone for an open position)."""
+    n_v = arr.n_volunteers
+    if position is None:
+        return np.ones(n_v, dtype=bool)
+    index = arr.skills.index.get(position)
+    if index is None:
+        return np.zeros(n_v, dtype=bool)
+    word, bit = index >> 6, np.uint64(1) << np.uint64(index & 63)
+    return (arr.v_skills[:, word] & bit) != 0
+
+
+def _schedule_label(vi: int, shift_id: str, at_shift: dict[str, set[int]], sched) -> str:
+    if vi in at_shift.get(shift_id, ()):
+        return "assigned_here"
+    reasons = sched(vi)
+    if "overlap" in reasons:
+        return "taken_elsewhere"
+    if "rest" in reasons:
+        return "schedule"
+    if reasons:
+        return "caps"
+    return "available"
+
+
+def _free(vi: int, shift_id: str, at_shift: dict[str, set[int]], sched) -> bool:
+    return vi not in at_shift.get(shift_id, ()) and not sched(vi)
+
+
+def _suggestions(
+    problem: Problem,
+    shift: Shift,
+    position: str | None,
+    missing: int,
+    *,
+    matrix: np.ndarray,
+    n_fail: np.ndarray,
+    first: np.ndarray,
+    holds: np.ndarray,
+    km: np.ndarray,
+    at_shift: dict[str, set[int]],
+    sched,
+) -> list[str]:
+    found: list[tuple[int, int, str]] = []  # (-count, order, text)
+
+    def free_among(vols: np.ndarray, order_key: np.ndarray | None = None) -> list[int]:
+        if order_key is not None:
+            vols = vols[np.lexsort((vols, order_key[vols]))]
+        out: list[int] = []
+        for vi in vols[:MAX_SCHEDULE_CHECKS].tolist():
+            if _free(vi, shift.id, at_shift, sched):
+                out.append(vi)
+        return out
+
+    # one static rule relaxed (the volunteer breaks only that one and holds the position)
+    for code in (
+        cand.R_DISTANCE,
+        cand.R_AGE,
+        cand.R_GENDER,
+        cand.R_CREDENTIALS,
+        cand.R_LANGUAGES,
+        cand.R_AVAILABILITY,
+    ):
+        only = np.flatnonzero((n_fail == 1) & matrix[:, code] & holds)
+        if not len(only):
+            continue
+        free = free_among(only, km)
+        if not free:
+            continue
+        if code == cand.R_DISTANCE:
+            chosen = free[:missing]
+            radius = math.ceil(max(float(km[v]) for v in chosen) * 10.0) / 10.0
+            text = (
+                f"{len(chosen)} free volunteer(s) live within {radius:g} km of the institution "
+                "but beyond their own travel radius"
+            )
+            found.append((-len(chosen), code, _suggestion("distance", radius, len(chosen), text)))
+        elif code == cand.R_AGE:
+            ages = sorted(
+                (problem.volunteers[v].age for v in free if problem.volunteers[v].age is not None),
+                reverse=True,
+            )
+            if not ages:
+                continue
+            chosen_ages = ages[:missing]
+            value = min(chosen_ages)
+            text = (
+                f"lowering the minimum age from {shift.min_age} to {value} frees "
+                f"{len(chosen_ages)} volunteer(s)"
+            )
+            found.append(
+                (-len(chosen_ages), code, _suggestion("age", value, len(chosen_ages), text))
+            )
+        else:
+            n = min(len(free), missing)
+            relax, value, text = {
+                cand.R_GENDER: (
+                    "gender",
+                    "any",
+                    f"opening the shift to any gender frees {n} volunteer(s)",
+                ),
+                cand.R_CREDENTIALS: (
+                    "credentials",
+                    "none",
+                    f"waiving the required credentials frees {n} volunteer(s)",
+                ),
+                cand.R_LANGUAGES: (
+                    "languages",
+                    "any",
+                    f"dropping the language requirement frees {n} volunteer(s)",
+                ),
+                cand.R_AVAILABILITY: (
+                    "availability",
+                    "any",
+                    f"{n} free volunteer(s) meet every "
+                    "rule but are not available for the whole shift",
+                ),
+            }[code]
+            found.append((-n, code, _suggestion(relax, value, n, text)))
+    # a reserved place opened to everyone eligible
+    if position is not None:
+        lacking = np.flatnonzero((first == cand.ELIGIBLE) & ~holds)
+        free = free_among(lacking, km)
+        if free:
+            n = min(len(free), missing)
+            text = f"opening the {position!r} place to volunteers without it frees {n} volunteer(s)"
+            found.append((-n, cand.R_SKILLS, _suggestion("skills", position, n, text)))
+    # caps: eligible volunteers blocked only by max_shifts / max_hours
+    eligible = np.flatnonzero((first == cand.ELIGIBLE) & holds)
+    capped = []
+    for vi in eligible[:MAX_SCHEDULE_CHECKS].tolist():
+        if vi in at_shift.get(shift.id, ()):
+            continue
+        reasons = sched(vi)
+        if reasons and not ({"overlap", "rest"} & set(reasons)):
+            capped.append(vi)
+    if capped:
+        n = min(len(capped), missing)
+        text = f"raising max_shifts/max_hours of {n} volunteer(s) would let them take it"
+        found.append((-n, len(REASONS), _suggestion("caps", "raise", n, text)))
+    found.sort()
+    return [text for _, _, text in found[:MAX_SUGGESTIONS]]

@@ -1,0 +1,1109 @@
+"""The solver: flow relaxation for a proven fill bound, repair, exact CP-SAT per component.
+
+Pipeline (docs/solver.md explains why each step is exact or a valid bound):
+
+1. candidate pairs (vectorised, :mod:`matcher.candidates`); locked pairs are taken out of the
+   candidates, every candidate clashing with a volunteer's locked shift is dropped and the
+   volunteer's caps are reduced by the locked shifts;
+2. a min-cost max-flow on a relaxation (source -> volunteer -> clash block -> position -> sink)
+   gives a proven upper bound on fill and, thanks to priority rewards and linear/convex costs,
+   the best relaxed roster;
+3. the roster is checked against the rules the relaxation does not express (clashes inside a
+   block, hour caps, two places of one shift); broken volunteers keep their best feasible subset
+   and freed places are refilled through augmenting chains that keep every rule;
+4. components (volunteers and shifts linked by candidate pairs) whose fill is below their flow
+   bound, or whose secondary optimum is not proven, go to CP-SAT when small enough: fill is
+   maximised first, then held while the secondary objective is minimised.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import max_flow, min_cost_flow
+
+from matcher import _cpsat, explain
+from matcher import candidates as cand
+from matcher.eligibility import caps_reasons, clash, pair_reasons
+from matcher.model import Assignment, Metrics, Problem, Solution
+
+COST_SCALE = 10  # integer cost units per km-equivalent of the weights
+DEFAULT_TIME_LIMIT_S = 60.0
+CPSAT_MAX_PAIRS = 6000  # components up to this many candidate pairs get an exact CP-SAT solve
+CPSAT_TOTAL_PAIRS = 60000  # at most this many pairs over all CP-SAT components of one solve
+AUGMENT_MAX_VISITS = 4000  # volunteer visits per augmenting search (deterministic budget)
+BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
+FAIRNESS_FLOW_MAX_ARCS = 250_000  # above this, fairness is left out of the flow (speed)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class _Prepared:
+    """Index arrays of one solve (pairs sorted by volunteer, start, shift)."""
+
+    arr: cand.Arrays
+    positions: cand.Positions
+    rest_us: int
+    pv: np.ndarray
+    ps: np.ndarray
+    pkm: np.ndarray
+    pcost: np.ndarray
+    pstart: np.ndarray
+    pend_rest: np.ndarray
+    pdur: np.ndarray
+    a_pair: np.ndarray  # all positions each pair may fill (positions_for)
+    a_pos: np.ndarray
+    lk_v: np.ndarray  # locked pairs (deduplicated, known ids)
+    lk_s: np.ndarray
+    la_lock: np.ndarray  # positions each locked pair may take
+    la_pos: np.ndarray
+    v_locked: np.ndarray  # locked shifts per volunteer
+    v_ms_rem: np.ndarray  # remaining max_shifts (-1 = no cap)
+    v_dur_rem: np.ndarray  # remaining duration cap in microseconds (-1 = no cap)
+    level: np.ndarray  # per shift: priority level rank (1 = lowest present)
+    n_levels: int
+    fairness_unit: int
+    same_institution_unit: int
+    warnings: list[str]
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    progress: Progress | None = None,
+) -> Solution:
+    """Solve a matching problem: most places filled (by priority), then the weighted goals."""
+    t_start = time.perf_counter()
+    settings = problem.settings
+    limit = time_limit if time_limit is not None else settings.time_limit_s
+    limit = DEFAULT_TIME_LIMIT_S if limit is None else float(limit)
+    seed = settings.seed if seed is None else seed
+    threads = threads or settings.threads or os.cpu_count() or 1
+    say: Progress = progress or (lambda _msg: None)
+
+    def elapsed() -> float:
+        return time.perf_counter() - t_start
+
+    arr = cand.build_arrays(problem)
+    candidates = cand.generate(arr)
+    say(f"candidates: {len(candidates)} eligible pairs ({elapsed():.1f} s)")
+    prep = _prepare(problem, arr, candidates)
+
+    flow = _solve_flow(prep)
+    say(f"flow relaxation: bound {flow.total} places ({elapsed():.1f} s)")
+    comp_bound, comp_of_pair, comp_of_lock, _comp_of_shift, comps = _components(prep, flow)
+    state = _State.from_flow(prep, flow)
+    dirty = state.repair(prep)
+    affected: set[int] = set()
+    for v in dirty:
+        affected.update(comp_of_pair[state.pairs_of_vol_all(v)].tolist())
+    if dirty:
+        won = state.augment(prep)
+        say(f"repair: {len(dirty)} volunteers broke a relaxed rule; {won} places refilled")
+    filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
+    proven_secondary = np.full(len(comps), flow.exact_costs, dtype=bool)
+    proven_secondary[sorted(affected)] = False
+    if prep.same_institution_unit:
+        proven_secondary[sorted(state.multi_institution_components(prep, comp_of_pair))] = False
+    bound = comp_bound.copy()
+
+    # exact CP-SAT on the components that need it and are small enough
+    todo = [
+        c
+        for c in range(len(comps))
+        if (filled_by_comp[c] < comp_bound[c] or not proven_secondary[c])
+        and 0 < comps[c].n_pairs <= CPSAT_MAX_PAIRS
+    ]
+    todo.sort(key=lambda c: (-(comp_bound[c] - filled_by_comp[c]), comps[c].n_pairs, c))
+    budget_pairs = CPSAT_TOTAL_PAIRS
+    selected = []
+    for c in todo:
+        if comps[c].n_pairs <= budget_pairs:
+            selected.append(c)
+            budget_pairs -= comps[c].n_pairs
+    total_pairs = sum(comps[c].n_pairs for c in selected) or 1
+    cp_budget = max(0.0, limit * 0.8 - elapsed())
+    for c in selected:
+        share = cp_budget * comps[c].n_pairs / total_pairs
+        wall = max(0.05, limit - elapsed() - 0.05)
+        res = state.solve_component(
+            prep, comps[c], seed=seed, workers=threads, dtime=max(share, 0.2), wall=wall
+        )
+        if res.fill_bound is not None:
+            bound[c] = min(bound[c], int(np.floor(res.fill_bound + 1e-6)))
+        filled_by_comp[c] = state.places_in(comps[c])
+        if res.fill_proven and prep.n_levels == 1:
+            bound[c] = min(bound[c], filled_by_comp[c])
+        proven_secondary[c] = res.secondary_proven
+    if selected:
+        say(f"cp-sat: {len(selected)} components ({elapsed():.1f} s)")
+
+    assignments, overflow = state.assignments(prep)
+    filled = len(assignments)
+    upper_bound = int(bound.sum()) + overflow
+    demand = problem.demand
+    if demand == 0 and filled == 0:
+        status = "EMPTY"
+    elif filled >= upper_bound:
+        status = "OPTIMAL" if bool(proven_secondary.all()) else "FILL_OPTIMAL"
+    else:
+        status = "FEASIBLE"
+    unfilled = explain.explain_unfilled(problem, arr, candidates, assignments)
+    km = [float(prep.pkm[p]) for p in state.assigned_pairs()] + state.locked_km(prep, problem)
+    shifts_per_vol: dict[str, int] = defaultdict(int)
+    for a in assignments:
+        shifts_per_vol[a.volunteer_id] += 1
+    offered = np.unique(prep.pv)
+    counts = [shifts_per_vol.get(problem.volunteers[int(v)].id, 0) for v in offered]
+    by_priority: dict[int, int] = defaultdict(int)
+    for a in assignments:
+        by_priority[problem.shift_by_id[a.shift_id].priority] += 1
+    metrics = Metrics(
+        demand=demand,
+        filled=filled,
+        upper_bound=upper_bound,
+        status=status,
+        solve_seconds=round(elapsed(), 3),
+        mean_km=round(float(np.mean(km)), 3) if km else None,
+        filled_by_priority=dict(sorted(by_priority.items())),
+        fairness_spread=float(max(counts) - min(counts)) if counts else None,
+        extra={
+            "flow_bound": int(comp_bound.sum()) + overflow,
+            "candidate_pairs": len(candidates),
+            "components_cpsat": len(selected),
+        },
+    )
+    say(f"done: {filled}/{demand} places, bound {upper_bound}, {status} ({elapsed():.1f} s)")
+    return Solution(
+        assignments=tuple(assignments),
+        unfilled=tuple(unfilled),
+        metrics=metrics,
+        warnings=tuple(prep.warnings + state.warnings),
+    )
+
+
+# ---------------------------------------------------------------------- preparation
+
+
+def _prepare(problem: Problem, arr: cand.Arrays, c: cand.Candidates) -> _Prepared:
+    rest_us = int(problem.settings.min_rest_minutes) * 60 * 10**6
+    positions = cand.build_positions(arr)
+    weights = problem.settings.weights
+    warnings: list[str] = []
+    n_v = arr.n_volunteers
+
+    # locked pairs: deduplicated, in problem order
+    vol_index = {v.id: i for i, v in enumerate(problem.volunteers)}
+    shift_index = {s.id: i for i, s in enumerate(problem.shifts)}
+    seen: set[tuple[int, int]] = set()
+    lk: list[tuple[int, int]] = []
+    for pair in problem.locked:
+        vi = vol_index.get(pair.volunteer_id)
+        si = shift_index.get(pair.shift_id)
+        if vi is None or si is None:
+            warnings.append(
+                f"locked pair {pair.volunteer_id} on {pair.shift_id} names an unknown "
+                "volunteer or shift and is ignored"
+            )
+            continue
+        if (vi, si) not in seen:
+            seen.add((vi, si))
+            lk.append((vi, si))
+    lk.sort()
+    lk_v = np.array([p[0] for p in lk], dtype=np.int64)
+    lk_s = np.array([p[1] for p in lk], dtype=np.int64)
+    warnings.extend(_locked_warnings(problem, lk, rest_us))
+
+    pv, ps, pkm = c.vol, c.shift, c.km
+    keep = np.ones(len(pv), dtype=bool)
+    v_locked = np.bincount(lk_v, minlength=n_v).astype(np.int64)
+    if len(lk_v):
+        lo = np.searchsorted(pv, lk_v, side="left")
+        hi = np.searchsorted(pv, lk_v, side="right")
+        owner, idx = cand.expand_ranges(lo, hi)
+        ls = lk_s[owner]
+        other = ps[idx]
+        clashing = (arr.s_start[other] < arr.s_end[ls] + rest_us) & (
+            arr.s_start[ls] < arr.s_end[other] + rest_us
+        )
+        keep[idx[clashing]] = False
+    s_dur = arr.s_end - arr.s_start
+    locked_dur = np.bincount(lk_v, weights=s_dur[lk_s], minlength=n_v).astype(np.int64)
+    v_ms_rem = np.where(
+        arr.v_max_shifts >= 0, np.maximum(arr.v_max_shifts - v_locked, 0), -1
+    ).astype(np.int64)
+    v_dur_rem = np.where(
+        arr.v_max_hours_us >= 0, np.maximum(arr.v_max_hours_us - locked_dur, 0), -1
+    ).astype(np.int64)
+    keep &= v_ms_rem[pv] != 0
+    keep &= (v_dur_rem[pv] < 0) | (s_dur[ps] <= v_dur_rem[pv])
+    pv, ps, pkm = pv[keep], ps[keep], pkm[keep]
+
+    # sort by (volunteer, start, shift)
+    order = np.lexsort((ps, arr.s_start[ps], pv))
+    pv, ps, pkm = pv[order], ps[order], pkm[order]
+
+    # secondary costs of the pairs (integers)
+    prev_set = {
+        (vol_index[p.volunteer_id], shift_index[p.shift_id])
+        for p in problem.previous
+        if p.volunteer_id in vol_index and p.shift_id in shift_index
+    }
+    prev = np.zeros(len(pv), dtype=bool)
+    if prev_set:
+        codes = pv * arr.n_shifts + ps
+        prev_codes = np.array(sorted(a * arr.n_shifts + b for a, b in prev_set), dtype=np.int64)
+        prev = np.isin(codes, prev_codes)
+    pref = np.zeros(len(pv), dtype=np.float64)
+    inst_ids = [i.id for i in problem.institutions]
+    pref_vols = [i for i, v in enumerate(problem.volunteers) if v.preferences]
+    if pref_vols:
+        inst_index = {iid: k for k, iid in enumerate(inst_ids)}
+        pv_codes = []
+        pv_weights = []
+        for vi in pref_vols:
+            for iid, wgt in problem.volunteers[vi].preferences.items():
+                k = inst_index.get(iid)
+                if k is not None:
+                    pv_codes.append(vi * len(inst_ids) + k)
+                    pv_weights.append(float(wgt))
+        if pv_codes:
+            o = np.argsort(pv_codes)
+            codes_sorted = np.asarray(pv_codes, dtype=np.int64)[o]
+            w_sorted = np.asarray(pv_weights)[o]
+            q = pv * len(inst_ids) + arr.s_inst[ps]
+            loc = np.searchsorted(codes_sorted, q)
+            loc_c = np.minimum(loc, len(codes_sorted) - 1)
+            hit = codes_sorted[loc_c] == q
+            pref = np.where(hit, w_sorted[loc_c], 0.0)
+    cost = COST_SCALE * (
+        weights.travel * pkm - weights.previous * prev - weights.preferences * pref
+    )
+    pcost = np.rint(cost).astype(np.int64)
+
+    a_pair, a_pos = cand.pair_positions(arr, positions, pv, ps)
+    la_lock, la_pos = cand.pair_positions(arr, positions, lk_v, lk_s)
+    # a locked pair whose volunteer holds no position of the shift still takes a place (any
+    # one; it is kept and reported), so it never loses to a non-locked volunteer
+    bare = np.setdiff1d(np.arange(len(lk_v)), la_lock)
+    if len(bare):
+        owner, q = cand.expand_ranges(
+            positions.first_of_shift[lk_s[bare]], positions.first_of_shift[lk_s[bare] + 1]
+        )
+        la_lock = np.concatenate([la_lock, bare[owner]])
+        la_pos = np.concatenate([la_pos, q])
+        order = np.lexsort((la_pos, la_lock))
+        la_lock, la_pos = la_lock[order], la_pos[order]
+
+    prios = arr.s_priority
+    levels = np.unique(prios) if len(prios) else np.zeros(0, dtype=np.int64)
+    level = np.searchsorted(levels, prios) + 1
+    return _Prepared(
+        arr=arr,
+        positions=positions,
+        rest_us=rest_us,
+        pv=pv,
+        ps=ps,
+        pkm=pkm,
+        pcost=pcost,
+        pstart=arr.s_start[ps],
+        pend_rest=arr.s_end[ps] + rest_us,
+        pdur=s_dur[ps],
+        a_pair=a_pair,
+        a_pos=a_pos,
+        lk_v=lk_v,
+        lk_s=lk_s,
+        la_lock=la_lock,
+        la_pos=la_pos,
+        v_locked=v_locked,
+        v_ms_rem=v_ms_rem,
+        v_dur_rem=v_dur_rem,
+        level=level.astype(np.int64),
+        n_levels=max(1, len(levels)),
+        fairness_unit=round(COST_SCALE * weights.fairness),
+        same_institution_unit=round(COST_SCALE * weights.same_institution),
+        warnings=warnings,
+    )
+
+
+def _locked_warnings(problem: Problem, lk: list[tuple[int, int]], rest_us: int) -> list[str]:
+    """Warnings for locked pairs that break a rule by themselves or together."""
+    out: list[str] = []
+    by_vol: dict[int, list[int]] = defaultdict(list)
+    for vi, si in lk:
+        vol = problem.volunteers[vi]
+        sh = problem.shifts[si]
+        reasons = pair_reasons(vol, sh, problem.institution_of(sh))
+        if reasons:
+            out.append(
+                f"locked pair {vol.id} on {sh.id} breaks a rule ({', '.join(reasons)}); kept"
+            )
+        by_vol[vi].append(si)
+    rest_min = problem.settings.min_rest_minutes
+    for vi, sis in sorted(by_vol.items()):
+        vol = problem.volunteers[vi]
+        shifts = [problem.shifts[si] for si in sis]
+        for a in range(len(shifts)):
+            for b in range(a + 1, len(shifts)):
+                sa, sb = shifts[a], shifts[b]
+                if clash(sa.start, sa.end, sb.start, sb.end, rest_min):
+                    for s in (sa, sb):
+                        out.append(
+                            f"locked pair {vol.id} on {s.id} clashes with another locked "
+                            f"shift of the volunteer ({sa.id}, {sb.id}); kept"
+                        )
+        reasons = caps_reasons(vol, shifts)
+        if reasons:
+            for s in shifts:
+                out.append(
+                    f"locked pair {vol.id} on {s.id}: locked shifts exceed the volunteer's "
+                    f"{' and '.join(reasons)}; kept"
+                )
+    return out
+
+
+# ---------------------------------------------------------------------- flow relaxation
+
+
+@dataclass
+class _Flow:
+    total: int  # max flow = places of the relaxation (locked ones included)
+    chosen_arcs: np.ndarray  # indices into prep.a_* of pair arcs with flow
+    chosen_locked: np.ndarray  # indices into prep.la_* of locked arcs with flow
+    overflow_to_open: dict[int, int]  # reserved position -> units passed on to the open one
+    exact_costs: bool = True  # secondary costs not coarsened to fit int64
+
+
+def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair: block id; per block: independent-set size; per volunteer: capacity bound.
+
+    A block is a maximal run of a volunteer's candidate shifts linked by clashes (intervals
+    [start, end + rest)); shifts in different blocks never clash. A valid roster takes at most
+    MIS(block) shifts of a block (maximum set of pairwise non-clashing shifts, found greedily by
+    earliest end), and at most min(remaining max_shifts, most shifts that fit the remaining
+    hours, sum of MIS) shifts overall: all three are valid capacities of the relaxation.
+    """
+    pv, st, er, dur = prep.pv, prep.pstart, prep.pend_rest, prep.pdur
+    n = len(pv)
+    n_v = prep.arr.n_volunteers
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(n_v, np.int64)
+    times = np.unique(np.concatenate([st, er]))
+    k = len(times) + 1
+    ks = pv * k + np.searchsorted(times, st)
+    ke = pv * k + np.searchsorted(times, er)
+    runmax = np.maximum.accumulate(ke)
+    new = np.ones(n, dtype=bool)
+    new[1:] = ks[1:] >= runmax[:-1]
+    new[1:] |= pv[1:] != pv[:-1]
+    block = np.cumsum(new) - 1
+    bstart = np.flatnonzero(new)
+    bsize = np.diff(np.append(bstart, n))
+    max_start = np.maximum.reduceat(ks, bstart)
+    min_end = np.minimum.reduceat(ke, bstart)
+    clique = max_start < min_end
+    mis = np.where(clique, 1, bsize).astype(np.int64)
+    st_l = st.tolist()
+    er_l = er.tolist()
+    for b in np.flatnonzero(~clique).tolist():
+        lo = int(bstart[b])
+        idx = sorted(range(lo, lo + int(bsize[b])), key=lambda i: (er_l[i], st_l[i]))
+        count = 0
+        last_end = None
+        for i in idx:
+            if last_end is None or st_l[i] >= last_end:
+                count += 1
+                last_end = er_l[i]
+        mis[b] = count
+    bvol = pv[bstart]
+    cap = np.bincount(bvol, weights=mis, minlength=n_v).astype(np.int64)
+    ms = prep.v_ms_rem
+    cap = np.where(ms >= 0, np.minimum(cap, ms), cap)
+    # most shifts that fit the remaining hours: shortest first
+    order = np.lexsort((dur, pv))
+    d_sorted = dur[order]
+    v_sorted = pv[order]
+    csum = np.cumsum(d_sorted)
+    seg_start = np.searchsorted(v_sorted, v_sorted, side="left")
+    before = np.where(seg_start > 0, csum[np.maximum(seg_start - 1, 0)], 0)
+    within = csum - before
+    rem = prep.v_dur_rem[v_sorted]
+    fits = (rem < 0) | (within <= rem)
+    fit_count = np.bincount(v_sorted[fits], minlength=n_v)
+    capped = prep.v_dur_rem >= 0
+    cap = np.where(capped, np.minimum(cap, fit_count), cap)
+    return block, mis, cap
+
+
+@dataclass
+class _Network:
+    """Arcs of the relaxation without the sink side (positions -> sink added per use)."""
+
+    n_nodes: int
+    tail: np.ndarray
+    head: np.ndarray
+    cap: np.ndarray
+    cost: np.ndarray
+    head_level: np.ndarray  # level of the arc's target position (0: not a position arc)
+    pair_arcs: slice  # arcs i of this slice are prep.a_* rows pair_arc_ids[i]
+    pair_arc_ids: np.ndarray
+    lock_src_arcs: slice  # source -> locked node
+    lock_arcs: slice  # locked node -> position; rows lock_arc_ids
+    lock_arc_ids: np.ndarray
+    spill_arcs: slice
+    spill_from: np.ndarray
+    pos_base: int
+    lock_base: int
+
+
+SOURCE, SINK, LOCK_SOURCE = 0, 1, 2
+
+
+def _build_network(prep: _Prepared, fairness: bool) -> _Network:
+    arr, positions = prep.arr, prep.positions
+    n_v = arr.n_volunteers
+    n_pos = len(positions)
+    block, mis, vcap = _volunteer_structure(prep)
+    n_blocks = len(mis)
+    bsize = np.bincount(block, minlength=n_blocks) if len(block) else np.zeros(0, np.int64)
+    needed_blocks = np.flatnonzero((bsize >= 2) & (mis < bsize))
+    block_node = np.full(n_blocks, -1, dtype=np.int64)
+    v_base = 3
+    pos_base = v_base + n_v
+    b_base = pos_base + n_pos
+    block_node[needed_blocks] = b_base + np.arange(len(needed_blocks))
+    l_base = b_base + len(needed_blocks)
+    n_locked = len(prep.lk_v)
+    n_nodes = l_base + n_locked
+    pos_level = prep.level[positions.shift] if n_pos else np.zeros(0, np.int64)
+
+    # pair arcs: holders of a reserved skill reach the open position through the spill arc
+    has_reserved_arc = np.zeros(len(prep.pv), dtype=bool)
+    is_open = positions.skill_is_open[prep.a_pos]
+    has_reserved_arc[prep.a_pair[~is_open]] = True
+    arc_ids = np.flatnonzero(~(is_open & has_reserved_arc[prep.a_pair]))
+    ap = prep.a_pair[arc_ids]
+    pb = block[ap] if len(ap) else ap
+    tail_pair = np.where(block_node[pb] >= 0, block_node[pb], v_base + prep.pv[ap])
+    head_pair = pos_base + prep.a_pos[arc_ids]
+
+    l_has_res = np.zeros(n_locked, dtype=bool)
+    l_open = positions.skill_is_open[prep.la_pos]
+    l_has_res[prep.la_lock[~l_open]] = True
+    l_use = np.flatnonzero(~(l_open & l_has_res[prep.la_lock]))
+
+    vs = np.flatnonzero(vcap > 0)
+    if fairness and prep.fairness_unit:
+        fv, k = cand.expand_ranges(np.zeros(len(vs), np.int64), vcap[vs])
+        fvol = vs[fv]
+        f_cost = prep.fairness_unit * (2 * (prep.v_locked[fvol] + k + 1) - 1)
+        f_cap = np.ones(len(fvol), dtype=np.int64)
+    else:
+        fvol = vs
+        f_cost = np.zeros(len(vs), dtype=np.int64)
+        f_cap = vcap[vs]
+    bvol = prep.pv[np.searchsorted(block, needed_blocks)] if len(needed_blocks) else needed_blocks
+
+    reserved = np.flatnonzero(~positions.skill_is_open)
+    spill = reserved[positions.open_of_shift[positions.shift[reserved]] >= 0]
+    spill_to = positions.open_of_shift[positions.shift[spill]]
+    parts = [
+        # (tail, head, cap, cost, head level)
+        (np.full(len(fvol), SOURCE), v_base + fvol, f_cap, f_cost, 0),
+        (v_base + bvol, block_node[needed_blocks], mis[needed_blocks], 0, 0),
+        (tail_pair, head_pair, 1, prep.pcost[ap], pos_level[prep.a_pos[arc_ids]]),
+        (np.full(n_locked, LOCK_SOURCE), l_base + np.arange(n_locked), 1, 0, 0),
+        (
+            l_base + prep.la_lock[l_use],
+            pos_base + prep.la_pos[l_use],
+            1,
+            0,
+            pos_level[prep.la_pos[l_use]],
+        ),
+        (
+            pos_base + spill,
+            pos_base + spill_to,
+            positions.capacity[spill_to],
+            0,
+            pos_level[spill_to],
+        ),
+    ]
+    tails, heads, caps, costs, levels = [], [], [], [], []
+    for tl, hd, cp_, co, lv in parts:
+        n = len(tl)
+        tails.append(np.asarray(tl, dtype=np.int64))
+        heads.append(np.asarray(hd, dtype=np.int64))
+        caps.append(np.broadcast_to(np.asarray(cp_, dtype=np.int64), (n,)))
+        costs.append(np.broadcast_to(np.asarray(co, dtype=np.int64), (n,)))
+        levels.append(np.broadcast_to(np.asarray(lv, dtype=np.int64), (n,)))
+    off = np.cumsum([0] + [len(x) for x in tails])
+    return _Network(
+        n_nodes=n_nodes,
+        tail=np.concatenate(tails),
+        head=np.concatenate(heads),
+        cap=np.concatenate(caps),
+        cost=np.concatenate(costs),
+        head_level=np.concatenate(levels),
+        pair_arcs=slice(off[2], off[3]),
+        pair_arc_ids=arc_ids,
+        lock_src_arcs=slice(off[3], off[4]),
+        lock_arcs=slice(off[4], off[5]),
+        lock_arc_ids=l_use,
+        spill_arcs=slice(off[5], off[6]),
+        spill_from=spill,
+        pos_base=pos_base,
+        lock_base=l_base,
+    )
+
+
+def _max_flow(net: _Network, prep: _Prepared, min_level: int, locked_only: bool = False) -> int:
+    """Max flow of the relaxation restricted to positions of level >= min_level."""
+    positions = prep.positions
+    n_pos = len(positions)
+    pos_level = prep.level[positions.shift] if n_pos else np.zeros(0, np.int64)
+    keep = (net.head_level == 0) | (net.head_level >= min_level)
+    if locked_only:
+        keep &= np.zeros(len(keep), dtype=bool) | _in_slices(
+            len(keep), net.lock_src_arcs, net.lock_arcs, net.spill_arcs
+        )
+    sink_pos = np.flatnonzero(pos_level >= min_level)
+    tail = np.concatenate([net.tail[keep], net.pos_base + sink_pos, [SOURCE]])
+    head = np.concatenate([net.head[keep], np.full(len(sink_pos), SINK), [LOCK_SOURCE]])
+    cap = np.concatenate([net.cap[keep], positions.capacity[sink_pos], [max(1, len(prep.lk_v))]])
+    if not len(tail):
+        return 0
+    mf = max_flow.SimpleMaxFlow()
+    mf.add_arcs_with_capacity(tail, head, cap)
+    status = mf.solve(SOURCE, SINK)
+    if status != mf.OPTIMAL:
+        raise RuntimeError(f"max flow failed with status {status}")
+    return int(mf.optimal_flow())
+
+
+def _in_slices(n: int, *slices: slice) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    for s in slices:
+        out[s] = True
+    return out
+
+
+def _solve_flow(prep: _Prepared) -> _Flow:
+    """Proven fill bound by max flow, then the cheapest roster with that lexicographic fill.
+
+    Per-level fill counts come from max flows restricted to the positions of level >= l (the
+    fillable position sets of a flow network form a matroid, so the greedy counts by level are
+    simultaneously optimal); the min-cost flow then routes exactly those counts through one
+    node per level, with the locked pairs fed from their own source carrying exactly the most
+    locked pairs that can take a place.
+    """
+    positions = prep.positions
+    n_pos = len(positions)
+    if n_pos == 0 or (len(prep.pv) == 0 and len(prep.lk_v) == 0):
+        return _Flow(0, np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True)
+    fairness = len(prep.a_pair) <= FAIRNESS_FLOW_MAX_ARCS
+    net = _build_network(prep, fairness)
+    total = _max_flow(net, prep, 1)
+    if total == 0:
+        return _Flow(0, np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True)
+    locked_max = _max_flow(net, prep, 1, locked_only=True) if len(prep.lk_v) else 0
+    rank = {1: total}
+    for lv in range(2, prep.n_levels + 1):
+        rank[lv] = _max_flow(net, prep, lv)
+    count = {lv: rank[lv] - rank.get(lv + 1, 0) for lv in rank}
+
+    pos_level = prep.level[positions.shift]
+    level_base = net.n_nodes
+    n_nodes = level_base + prep.n_levels + 1
+    tail = np.concatenate(
+        [net.tail, net.pos_base + np.arange(n_pos), level_base + np.arange(1, prep.n_levels + 1)]
+    )
+    head = np.concatenate([net.head, level_base + pos_level, np.full(prep.n_levels, SINK)])
+    cap = np.concatenate(
+        [net.cap, positions.capacity, [count[lv] for lv in range(1, prep.n_levels + 1)]]
+    )
+    cost = np.concatenate([net.cost, np.zeros(n_pos + prep.n_levels, dtype=np.int64)])
+    for force_locked in (True, False):
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        smcf.add_arcs_with_capacity_and_unit_cost(tail, head, cap, cost)
+        supplies = np.zeros(n_nodes, dtype=np.int64)
+        if force_locked:
+            supplies[LOCK_SOURCE] = locked_max
+            supplies[SOURCE] = total - locked_max
+        else:
+            # fallback: locked pairs compete like the others (never seen; kept for safety)
+            smcf.add_arc_with_capacity_and_unit_cost(SOURCE, LOCK_SOURCE, len(prep.lk_v), -1)
+            supplies[SOURCE] = total
+        supplies[SINK] = -total
+        smcf.set_nodes_supplies(np.arange(n_nodes), supplies)
+        status = smcf.solve()
+        if status == smcf.OPTIMAL:
+            break
+    else:
+        raise RuntimeError(f"min cost flow failed with status {status}")
+    flows = smcf.flows(np.arange(len(net.tail)))
+    pair_flow = flows[net.pair_arcs]
+    lock_flow = flows[net.lock_arcs]
+    spill_flow = flows[net.spill_arcs]
+    return _Flow(
+        total=total,
+        chosen_arcs=net.pair_arc_ids[pair_flow > 0],
+        chosen_locked=net.lock_arc_ids[lock_flow > 0],
+        overflow_to_open={
+            int(q): int(f)
+            for q, f in zip(net.spill_from.tolist(), spill_flow.tolist(), strict=True)
+            if f
+        },
+        exact_costs=fairness or not prep.fairness_unit,
+    )
+
+
+# ---------------------------------------------------------------------- components
+
+
+@dataclass
+class _Component:
+    pairs: np.ndarray  # pair indices
+    locked: np.ndarray  # locked indices
+    shifts: np.ndarray
+    vols: np.ndarray
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pairs) + len(self.locked)
+
+
+def _components(
+    prep: _Prepared, flow: _Flow
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[_Component]]:
+    """Connected components of volunteers and shifts linked by candidate or locked pairs.
+
+    Returns per component the flow bound (places of the relaxed optimum inside it), the
+    component of every pair, locked pair and shift (-1: no pair), and the components
+    themselves. Only components with at least one pair are listed.
+    """
+    n_v = prep.arr.n_volunteers
+    n_s = prep.arr.n_shifts
+    a = np.concatenate([prep.pv, prep.lk_v])
+    b = np.concatenate([prep.ps, prep.lk_s]) + n_v
+    label = np.arange(n_v + n_s, dtype=np.int64)
+    if len(a):
+        while True:
+            m = np.minimum(label[a], label[b])
+            before = label.copy()
+            np.minimum.at(label, a, m)
+            np.minimum.at(label, b, m)
+            while True:
+                nxt = label[label]
+                if np.array_equal(nxt, label):
+                    break
+                label = nxt
+            if np.array_equal(label, before):
+                break
+    pair_label = label[prep.pv] if len(prep.pv) else np.zeros(0, np.int64)
+    lock_label = label[prep.lk_v] if len(prep.lk_v) else np.zeros(0, np.int64)
+    used = np.unique(np.concatenate([pair_label, lock_label]))
+    comp_of_pair = np.searchsorted(used, pair_label)
+    comp_of_lock = np.searchsorted(used, lock_label)
+    n_c = len(used)
+    shift_label = label[n_v:]
+    loc = np.minimum(np.searchsorted(used, shift_label), max(n_c - 1, 0))
+    comp_of_shift = np.where(
+        (n_c > 0) & (used[loc] == shift_label) if n_c else np.zeros(n_s, bool), loc, -1
+    )
+    comps: list[_Component] = []
+    p_order = np.argsort(comp_of_pair, kind="stable")
+    p_bounds = np.searchsorted(comp_of_pair[p_order], np.arange(n_c + 1))
+    l_order = np.argsort(comp_of_lock, kind="stable")
+    l_bounds = np.searchsorted(comp_of_lock[l_order], np.arange(n_c + 1))
+    for c in range(n_c):
+        pairs = p_order[p_bounds[c] : p_bounds[c + 1]]
+        locked = l_order[l_bounds[c] : l_bounds[c + 1]]
+        shifts = np.unique(np.concatenate([prep.ps[pairs], prep.lk_s[locked]]))
+        vols = np.unique(np.concatenate([prep.pv[pairs], prep.lk_v[locked]]))
+        comps.append(_Component(pairs=pairs, locked=locked, shifts=shifts, vols=vols))
+    # flow bound per component: sink flow of its positions = chosen arcs + chosen locked arcs
+    bound = np.zeros(n_c, dtype=np.int64)
+    if len(flow.chosen_arcs):
+        np.add.at(bound, comp_of_pair[prep.a_pair[flow.chosen_arcs]], 1)
+    if len(flow.chosen_locked):
+        np.add.at(bound, comp_of_lock[prep.la_lock[flow.chosen_locked]], 1)
+    return bound, comp_of_pair, comp_of_lock, comp_of_shift, comps
+
+
+# ---------------------------------------------------------------------- roster state
+
+
+class _State:
+    """The current roster: non-locked pairs with positions, locked pairs with positions."""
+
+    def __init__(self, prep: _Prepared) -> None:
+        self.prep = prep
+        self.pos_fill = np.zeros(len(prep.positions), dtype=np.int64)
+        self.pair_pos: dict[int, int] = {}  # pair -> position
+        self.vol_pairs: dict[int, set[int]] = defaultdict(set)
+        self.locked_pos: dict[int, int] = {}  # locked index -> position (placed ones)
+        self.warnings: list[str] = []
+        self.flow_fill = self.pos_fill
+        # arcs grouped by position (for augmenting searches) and by pair
+        order = np.lexsort((prep.a_pair, prep.a_pos))
+        self.arcs_by_pos = order
+        self.arcs_pos_bounds = np.searchsorted(
+            prep.a_pos[order], np.arange(len(prep.positions) + 1)
+        )
+        self.pair_bounds = np.searchsorted(prep.pv, np.arange(prep.arr.n_volunteers + 1))
+
+    # -- construction ---------------------------------------------------------------
+    @classmethod
+    def from_flow(cls, prep: _Prepared, flow: _Flow) -> _State:
+        st = cls(prep)
+        positions = prep.positions
+        overflow = dict(flow.overflow_to_open)
+        # locked first, then pairs; relabel the last `overflow` holders of a reserved position
+        entries: dict[int, list[tuple[int, int]]] = defaultdict(list)  # pos -> (kind, idx)
+        for la in flow.chosen_locked.tolist():
+            entries[int(prep.la_pos[la])].append((0, int(prep.la_lock[la])))
+        for a in flow.chosen_arcs.tolist():
+            entries[int(prep.a_pos[a])].append((1, int(prep.a_pair[a])))
+        for q in sorted(entries):
+            items = entries[q]
+            spill = overflow.get(q, 0)
+            for j, (kind, idx) in enumerate(items):
+                target = q
+                if spill and j >= len(items) - spill:
+                    target = int(positions.open_of_shift[positions.shift[q]])
+                if kind == 0:
+                    st.locked_pos[idx] = target
+                    st.pos_fill[target] += 1
+                else:
+                    st._add(idx, target)
+        st.flow_fill = st.pos_fill.copy()
+        return st
+
+    def _add(self, pair: int, pos: int) -> None:
+        self.pair_pos[pair] = pos
+        self.vol_pairs[int(self.prep.pv[pair])].add(pair)
+        self.pos_fill[pos] += 1
+
+    def _remove(self, pair: int) -> int:
+        pos = self.pair_pos.pop(pair)
+        self.vol_pairs[int(self.prep.pv[pair])].discard(pair)
+        self.pos_fill[pos] -= 1
+        return pos
+
+    # -- rules ----------------------------------------------------------------------
+    def _feasible(self, v: int, pairs: list[int]) -> bool:
+        """The volunteer's non-locked pairs keep rules 1, 6 and 7 (locked clashes pruned)."""
+        prep = self.prep
+        if not pairs:
+            return True
+        ms = int(prep.v_ms_rem[v])
+        if ms >= 0 and len(pairs) > ms:
+            return False
+        dr = int(prep.v_dur_rem[v])
+        if dr >= 0 and sum(int(prep.pdur[p]) for p in pairs) > dr:
+            return False
+        ordered = sorted(pairs, key=lambda p: (int(prep.pstart[p]), p))
+        for a, b in itertools.pairwise(ordered):
+            if int(prep.pstart[b]) < int(prep.pend_rest[a]):
+                return False
+        return True
+
+    def repair(self, prep: _Prepared) -> list[int]:
+        """Keep each broken volunteer's best feasible subset; return the broken volunteers."""
+        broken = [
+            v for v in sorted(self.vol_pairs) if not self._feasible(v, list(self.vol_pairs[v]))
+        ]
+        n_levels = prep.n_levels
+        for v in broken:
+            pairs = sorted(self.vol_pairs[v])
+
+            def value(subset: tuple[int, ...]) -> tuple[int, ...]:
+                counts = [0] * (n_levels + 1)
+                for p in subset:
+                    counts[n_levels - int(prep.level[prep.ps[p]])] += 1
+                counts[n_levels] = -sum(int(prep.pcost[p]) for p in subset)
+                return tuple(counts)
+
+            best: tuple[int, ...] = ()
+            if len(pairs) <= BRUTE_FORCE_SUBSET:
+                best_val = value(())
+                for mask in range(1, 1 << len(pairs)):
+                    subset = tuple(p for i, p in enumerate(pairs) if mask >> i & 1)
+                    if self._feasible(v, list(subset)):
+                        val = value(subset)
+                        if val > best_val:
+                            best, best_val = subset, val
+            else:
+                chosen: list[int] = []
+                for p in sorted(
+                    pairs, key=lambda p: (-int(prep.level[prep.ps[p]]), int(prep.pcost[p]), p)
+                ):
+                    if self._feasible(v, [*chosen, p]):
+                        chosen.append(p)
+                best = tuple(chosen)
+            keep_shifts: set[int] = set()
+            for p in pairs:
+                if p not in best or int(prep.ps[p]) in keep_shifts:
+                    self._remove(p)
+                else:
+                    keep_shifts.add(int(prep.ps[p]))
+        return broken
+
+    # -- augmenting chains ---------------------------------------------------------
+    def _can_take(self, v: int, pair: int, drop: int | None = None) -> bool:
+        current = [p for p in self.vol_pairs.get(v, ()) if p != drop]
+        if any(int(self.prep.ps[p]) == int(self.prep.ps[pair]) for p in current):
+            return False
+        return self._feasible(v, [*current, pair])
+
+    def augment(self, prep: _Prepared) -> int:
+        """Refill the places the repair freed through chains of moves that keep every rule;
+        return the places won."""
+        positions = prep.positions
+        won = 0
+        free = np.flatnonzero(self.pos_fill < self.flow_fill)
+        order = sorted(free.tolist(), key=lambda q: (-int(prep.level[positions.shift[q]]), q))
+        for q in order:
+            while self.pos_fill[q] < min(positions.capacity[q], self.flow_fill[q]):
+                if not self._augment_one(q):
+                    break
+                won += 1
+        return won
+
+    def _arcs_at(self, q: int) -> list[int]:
+        lo, hi = int(self.arcs_pos_bounds[q]), int(self.arcs_pos_bounds[q + 1])
+        return self.arcs_by_pos[lo:hi].tolist()
+
+    def _augment_one(self, q0: int) -> bool:
+        prep = self.prep
+        parent: dict[int, tuple[int, int, int, int]] = {}  # pos -> (prev pos, vol, pair, drop)
+        seen_pos = {q0}
+        seen_vol: set[int] = set()
+        queue: deque[int] = deque([q0])
+        visits = 0
+        while queue:
+            q = queue.popleft()
+            for a in self._arcs_at(q):
+                pair = int(prep.a_pair[a])
+                v = int(prep.pv[pair])
+                if v in seen_vol:
+                    continue
+                if pair in self.pair_pos:
+                    # the volunteer is on this shift already: switch position, refill the old one
+                    dq = self.pair_pos[pair]
+                    if dq != q and dq not in seen_pos:
+                        seen_pos.add(dq)
+                        parent[dq] = (q, v, pair, pair)
+                        queue.append(dq)
+                    continue
+                visits += 1
+                if visits > AUGMENT_MAX_VISITS:
+                    return False
+                if self._can_take(v, pair):
+                    self._apply_chain(parent, q, v, pair)
+                    return True
+                seen_vol.add(v)
+                for drop in sorted(self.vol_pairs.get(v, ())):
+                    dq = self.pair_pos[drop]
+                    if dq in seen_pos or not self._can_take(v, pair, drop):
+                        continue
+                    seen_pos.add(dq)
+                    parent[dq] = (q, v, pair, drop)
+                    queue.append(dq)
+        return False
+
+    def _apply_chain(self, parent: dict, q: int, v: int, pair: int) -> None:
+        self._add(pair, q)
+        while q in parent:
+            prev_q, _u, u_pair, drop = parent[q]
+            self._remove(drop)
+            self._add(u_pair, prev_q)
+            q = prev_q
+
+    # -- components and CP-SAT --------------------------------------------------------
+    def pairs_of_vol_all(self, v: int) -> np.ndarray:
+        return np.arange(int(self.pair_bounds[v]), int(self.pair_bounds[v + 1]))
+
+    def places_by_component(
+        self, comp_of_pair: np.ndarray, comp_of_lock: np.ndarray, n_c: int
+    ) -> np.ndarray:
+        out = np.zeros(n_c, dtype=np.int64)
+        for p in self.pair_pos:
+            out[comp_of_pair[p]] += 1
+        for lk in self.locked_pos:
+            out[comp_of_lock[lk]] += 1
+        return out
+
+    def places_in(self, comp: _Component) -> int:
+        return sum(1 for p in comp.pairs.tolist() if p in self.pair_pos) + sum(
+            1 for lk in comp.locked.tolist() if lk in self.locked_pos
+        )
+
+    def multi_institution_components(self, prep: _Prepared, comp_of_pair: np.ndarray) -> set[int]:
+        """Components where some volunteer works at two institutions (same-institution cost)."""
+        out: set[int] = set()
+        inst = prep.arr.s_inst
+        locked_insts: dict[int, set[int]] = defaultdict(set)
+        for lk in self.locked_pos:
+            locked_insts[int(prep.lk_v[lk])].add(int(inst[prep.lk_s[lk]]))
+        for v, pairs in self.vol_pairs.items():
+            insts = {int(inst[prep.ps[p]]) for p in pairs} | locked_insts.get(v, set())
+            if len(insts) > 1 and pairs:
+                out.add(int(comp_of_pair[next(iter(pairs))]))
+        return out
+
+    def solve_component(
+        self,
+        prep: _Prepared,
+        comp: _Component,
+        *,
+        seed: int,
+        workers: int,
+        dtime: float,
+        wall: float,
+    ) -> _cpsat.ComponentResult:
+        pairs = comp.pairs
+        local = {int(p): i for i, p in enumerate(pairs.tolist())}
+        # arcs of the component's pairs
+        _, sel = cand.expand_ranges(
+            np.searchsorted(prep.a_pair, pairs, side="left"),
+            np.searchsorted(prep.a_pair, pairs, side="right"),
+        )
+        arc_pair = np.array([local[int(p)] for p in prep.a_pair[sel].tolist()], dtype=np.int64)
+        arc_pos = prep.a_pos[sel]
+        _, lsel = cand.expand_ranges(
+            np.searchsorted(prep.la_lock, comp.locked, side="left"),
+            np.searchsorted(prep.la_lock, comp.locked, side="right"),
+        )
+        lk_local = {int(lk): i for i, lk in enumerate(comp.locked.tolist())}
+        locked_arc_lock = np.array(
+            [lk_local[int(x)] for x in prep.la_lock[lsel].tolist()], dtype=np.int64
+        )
+        locked_arc_pos = prep.la_pos[lsel]
+        pos_ids = np.unique(np.concatenate([arc_pos, locked_arc_pos]))
+        positions = prep.positions
+        vols = sorted(set(prep.pv[pairs].tolist()))
+        hint_arcs = {
+            i
+            for i, a in enumerate(sel.tolist())
+            if self.pair_pos.get(int(prep.a_pair[a])) == int(prep.a_pos[a])
+        }
+        hint_locked = {
+            i
+            for i, a in enumerate(lsel.tolist())
+            if self.locked_pos.get(int(prep.la_lock[a])) == int(prep.la_pos[a])
+        }
+        model = _cpsat.ComponentModel(
+            pair_vol=prep.pv[pairs],
+            pair_shift=prep.ps[pairs],
+            pair_start=prep.pstart[pairs],
+            pair_end_rest=prep.pend_rest[pairs],
+            pair_dur=prep.pdur[pairs],
+            pair_cost=prep.pcost[pairs],
+            pair_inst=prep.arr.s_inst[prep.ps[pairs]],
+            arc_pair=arc_pair,
+            arc_pos=arc_pos,
+            locked_vol=prep.lk_v[comp.locked],
+            locked_inst=prep.arr.s_inst[prep.lk_s[comp.locked]],
+            locked_arc_lock=locked_arc_lock,
+            locked_arc_pos=locked_arc_pos,
+            locked_placed=sum(1 for lk in comp.locked.tolist() if lk in self.locked_pos),
+            pos_capacity={int(q): int(positions.capacity[q]) for q in pos_ids},
+            pos_level={int(q): int(prep.level[positions.shift[q]]) for q in pos_ids},
+            vol_max_shifts={v: int(prep.v_ms_rem[v]) for v in vols},
+            vol_max_dur={v: int(prep.v_dur_rem[v]) for v in vols},
+            vol_locked_count={int(v): int(prep.v_locked[v]) for v in comp.vols.tolist()},
+            fairness_unit=prep.fairness_unit,
+            same_institution_unit=prep.same_institution_unit,
+            hint_arcs=hint_arcs,
+            hint_locked_arcs=hint_locked,
+        )
+        res = _cpsat.solve_component(
+            model, seed=seed, workers=workers, deterministic_time=dtime, wall_time=wall
+        )
+        if res.improved:
+            for p in list(self.pair_pos):
+                if p in local:
+                    self._remove(p)
+            for lk in comp.locked.tolist():
+                if lk in self.locked_pos:
+                    self.pos_fill[self.locked_pos.pop(lk)] -= 1
+            for i in res.arcs:
+                a = int(sel[i])
+                self._add(int(prep.a_pair[a]), int(prep.a_pos[a]))
+            for i in res.locked_arcs:
+                a = int(lsel[i])
+                lk = int(prep.la_lock[a])
+                self.locked_pos[lk] = int(prep.la_pos[a])
+                self.pos_fill[int(prep.la_pos[a])] += 1
+        return res
+
+    # -- output -----------------------------------------------------------------------
+    def assigned_pairs(self) -> list[int]:
+        return sorted(self.pair_pos)
+
+    def locked_km(self, prep: _Prepared, problem: Problem) -> list[float]:
+        arr = prep.arr
+        inst = arr.s_inst[prep.lk_s]
+        return cand.haversine_np(
+            arr.v_lat[prep.lk_v], arr.v_lon[prep.lk_v], arr.i_lat[inst], arr.i_lon[inst]
+        ).tolist()
+
+    def assignments(self, prep: _Prepared) -> tuple[list[Assignment], int]:
+        """All assignments (locked ones included) and how many locked pairs overflow."""
+        problem = prep.arr.problem
+        positions = prep.positions
+        rows: list[tuple[int, int, str | None]] = []
+        for p, q in self.pair_pos.items():
+            rows.append((int(prep.ps[p]), int(prep.pv[p]), positions.skill[q]))
+        overflow = 0
+        for lk in range(len(prep.lk_v)):
+            v, s = int(prep.lk_v[lk]), int(prep.lk_s[lk])
+            if lk in self.locked_pos:
+                rows.append((s, v, positions.skill[self.locked_pos[lk]]))
+                continue
+            overflow += 1
+            rows.append((s, v, self._overflow_position(lk)))
+        rows.sort(key=lambda r: (r[0], r[1]))
+        out = [
+            Assignment(problem.volunteers[v].id, problem.shifts[s].id, pos) for s, v, pos in rows
+        ]
+        return out, overflow
+
+    def _overflow_position(self, lk: int) -> str | None:
+        """Position of a locked pair left without a place: one of its positions, all of whose
+        holders are locked pairs (the most locked pairs take a place, so one exists)."""
+        prep = self.prep
+        positions = prep.positions
+        problem = prep.arr.problem
+        v, s = int(prep.lk_v[lk]), int(prep.lk_s[lk])
+        lo = int(np.searchsorted(prep.la_lock, lk, side="left"))
+        hi = int(np.searchsorted(prep.la_lock, lk, side="right"))
+        options = prep.la_pos[lo:hi].tolist()
+        non_locked = set(self.pair_pos.values())
+        pure = [q for q in options if q not in non_locked]
+        q = (pure or options or [None])[0]
+        sh = problem.shifts[s]
+        if q is None:
+            self.warnings.append(
+                f"locked pair {problem.volunteers[v].id} on {sh.id}: the shift has no place; kept"
+            )
+            return None
+        chosen = positions.skill[q]
+        holders = [int(prep.lk_v[o]) for o, oq in self.locked_pos.items() if oq == q]
+        for vi in [v, *sorted(holders)]:
+            self.warnings.append(
+                f"locked pair {problem.volunteers[vi].id} on {sh.id}: more locked volunteers "
+                f"than {'open' if chosen is None else repr(chosen)} places; kept"
+            )
+        return chosen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -47,3 +49,16 @@ def nav_links() -> list[tuple[str, str]]:
     role = current_user.role if current_user.is_authenticated else "anonymous"
     views = current_app.view_functions
     return [(endpoint, str(label)) for endpoint, label in _LINKS[role] if endpoint in views]
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` when it is a path on this site, else ``None`` (no open redirects)."""
+    if not target:
+        return None
+    target = target.strip()
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -31,6 +30,7 @@ from web.forms.auth import (
 )
 from web.i18n import current_language
 from web.models import User
+from web.navigation import safe_next
 from web.services import accounts
 
 bp = Blueprint("auth", __name__)
@@ -52,19 +52,6 @@ def _template_helpers() -> dict[str, Any]:
 def role_label(role: str) -> str:
     """The translated name of a role."""
     return str(ROLE_LABELS.get(role, role))
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return ``target`` when it is a path on this site, else ``None`` (no open redirects)."""
-    if not target:
-        return None
-    target = target.strip()
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 def first_endpoint(*endpoints: str) -> str:

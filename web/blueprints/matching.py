@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from web.authz import role_required
 from web.extensions import db
-from web.forms.fields import parse_int_arg
+from web.forms.fields import options, parse_int_arg
 from web.forms.matching import EditRunForm, ScheduleForm, StartRunForm
 from web.models import RUN_STATUSES, Governorate, Institution, MatchingRun, MatchingSchedule, User
 from web.services import runs as service
@@ -30,10 +30,10 @@ def _scope_choices(form: Any, user: User) -> None:
     if allowed is not None:
         governorates = governorates.where(Governorate.id.in_(allowed))
         institutions = institutions.where(Institution.governorate_id.in_(allowed))
-    form.governorates.choices = [(g.id, g.name) for g in db.session.scalars(governorates)]
-    form.institutions.choices = [
+    form.governorates.choices = options((g.id, g.name) for g in db.session.scalars(governorates))
+    form.institutions.choices = options(
         (i.id, i.name) for i in db.session.scalars(institutions.order_by(Institution.id))
-    ]
+    )
 
 
 def _run_or_404(run_id: int) -> MatchingRun:

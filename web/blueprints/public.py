@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from web.extensions import db
 from web.i18n import SUPPORTED
+from web.navigation import safe_next
 
 bp = Blueprint("public", __name__)
 
@@ -28,8 +27,4 @@ def set_language() -> Response:
         if current_user.is_authenticated:
             current_user.locale = language
             db.session.commit()
-    target = request.form.get("next") or url_for("public.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        target = url_for("public.index")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")) or url_for("public.index"))

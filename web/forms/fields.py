@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, FloatField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from web.i18n import ascii_digits
@@ -112,3 +114,8 @@ def reject_past(moment: datetime | date | time | None, now: datetime) -> None:
     """Raise a form error when a moment lies in the past."""
     if isinstance(moment, datetime) and moment < now:
         raise ValidationError(_l("This time is in the past."))
+
+
+def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """Select options from (value, label) pairs (WTForms 3.3 deprecates bare tuples)."""
+    return [SelectChoice(value, label) for value, label in pairs]

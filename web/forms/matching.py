@@ -7,13 +7,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from web.forms.fields import CleanStringField, LocalFloatField, LocalIntegerField
+from web.forms.fields import CleanStringField, LocalFloatField, LocalIntegerField, options
 
-SCOPE_CHOICES = [
-    ("national", _l("National")),
-    ("governorates", _l("Governorates")),
-    ("institutions", _l("Institutions")),
-]
+SCOPE_CHOICES = options(
+    [
+        ("national", _l("National")),
+        ("governorates", _l("Governorates")),
+        ("institutions", _l("Institutions")),
+    ]
+)
 
 
 class ScopeForm(FlaskForm):
@@ -49,14 +51,16 @@ class EditRunForm(FlaskForm):
 
     action = SelectField(
         _l("Change"),
-        choices=[
-            ("pin", _l("Pin")),
-            ("unpin", _l("Unpin")),
-            ("remove", _l("Remove")),
-            ("restore", _l("Restore")),
-            ("add", _l("Add")),
-            ("swap", _l("Swap")),
-        ],
+        choices=options(
+            [
+                ("pin", _l("Pin")),
+                ("unpin", _l("Unpin")),
+                ("remove", _l("Remove")),
+                ("restore", _l("Restore")),
+                ("add", _l("Add")),
+                ("swap", _l("Swap")),
+            ]
+        ),
         validators=[DataRequired()],
     )
     shift_id = LocalIntegerField(_l("Shift"), validators=[InputRequired()])

@@ -24,6 +24,9 @@ from web.models import (
 
 FORMAT = "volunteer-matching/v1"
 KM_PER_DEGREE = 111.0
+# Volunteers up to this far beyond their own radius still enter the problem: the matcher rules
+# them out, but it can then say "2 volunteers within 25 km instead of 15 are free".
+EXPLAIN_MARGIN_KM = 50.0
 
 
 def shift_key(shift_id: int) -> str:
@@ -179,8 +182,9 @@ def build_problem(
     max_radius = db.session.scalar(sa.select(sa.func.max(VolunteerProfile.travel_radius_km))) or 0
     lats = [by_institution[i].lat for i in used_institutions]
     lons = [by_institution[i].lon for i in used_institutions]
-    dlat = max_radius / KM_PER_DEGREE
-    dlon = max_radius / (KM_PER_DEGREE * max(0.2, math.cos(math.radians(max(map(abs, lats))))))
+    reach = max_radius + EXPLAIN_MARGIN_KM
+    dlat = reach / KM_PER_DEGREE
+    dlon = reach / (KM_PER_DEGREE * max(0.2, math.cos(math.radians(max(map(abs, lats))))))
     profiles = db.session.scalars(
         sa.select(VolunteerProfile)
         .join(User, User.id == VolunteerProfile.user_id)

@@ -3,7 +3,7 @@
 import pytest
 
 from web import create_app
-from web.blueprints.auth import safe_next
+from web.navigation import safe_next
 from web.services import accounts
 from web.services.accounts import AccountError, PhoneError
 

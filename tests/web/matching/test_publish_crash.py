@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -60,7 +61,7 @@ def taken() -> list[int]:
 
 
 @pytest.mark.parametrize("crash_at", ["after_cancel", "mid_offers", "before_commit"])
-def test_killed_publish_leaves_the_old_roster(world, database_url, crash_at):
+def test_killed_publish_leaves_the_old_roster(world, factory, database_url, crash_at):
     # An old published roster exists: the second run drops one of its offers and adds others.
     first = runs.execute_run(
         runs.claim_run(
@@ -68,28 +69,31 @@ def test_killed_publish_leaves_the_old_roster(world, database_url, crash_at):
         )
     )
     runs.publish_run(first.id, world.coordinator)
+    factory.shift(
+        factory.opportunity(world.institution), start=world.shift.starts_at + timedelta(days=1)
+    )
     second = runs.start_run(world.coordinator, "national", [], *runs.default_window(7))
     second = runs.execute_run(runs.claim_run(second.id))
     dropped = next(p for p in second.proposals if p.shift_id == world.second_shift.id)
     runs.edit_run(second.id, world.coordinator, "remove", dropped.shift_id, dropped.volunteer_id)
+    second_id, dropped_pair = second.id, (dropped.volunteer_id, dropped.shift_id)
     before_roster, before_taken = roster(), taken()
     events_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
     db.session.remove()
 
-    result = publish_in_child(database_url, second.id, crash_at)
+    result = publish_in_child(database_url, second_id, crash_at)
     assert result.returncode == -signal.SIGKILL, result.stderr
 
     assert roster() == before_roster
     assert taken() == before_taken
-    run = db.session.get(MatchingRun, second.id)
+    run = db.session.get(MatchingRun, second_id)
     assert run.status == "proposed"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RunLock)) > 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events_before
     db.session.remove()
 
     # The same publish, uninterrupted, then goes through completely.
-    result = publish_in_child(database_url, second.id, None)
+    result = publish_in_child(database_url, second_id, None)
     assert result.returncode == 0, result.stderr
-    after = roster()
-    assert (dropped.volunteer_id, dropped.shift_id, "cancelled") in after
-    assert db.session.get(MatchingRun, second.id).status == "published"
+    assert (*dropped_pair, "cancelled") in roster()
+    assert db.session.get(MatchingRun, second_id).status == "published"

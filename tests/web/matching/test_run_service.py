@@ -236,14 +236,20 @@ def test_an_edit_that_breaks_a_rule_changes_nothing(world, factory):
     # Someone outside the problem (too far to be considered) cannot be added.
     with pytest.raises(RunError):
         runs.edit_run(run.id, world.coordinator, "add", world.second_shift.id, far.id)
-    # A volunteer already on the first shift cannot also take the overlapping one (rule 6).
-    busy = next(p.volunteer_id for p in run.proposals if p.shift_id == world.shift.id)
+    # Three volunteers for the four places of two overlapping shifts: one of them keeps a free
+    # place, and a volunteer of the other cannot also take it (rule 6).
+    on = {
+        sid: [p.volunteer_id for p in run.proposals if p.shift_id == sid]
+        for sid in (world.shift.id, overlapping.id)
+    }
+    free, full = sorted(on, key=lambda sid: len(on[sid]))
+    busy = on[full][0]
     with pytest.raises(RunError) as err:
-        runs.edit_run(run.id, world.coordinator, "add", overlapping.id, busy)
+        runs.edit_run(run.id, world.coordinator, "add", free, busy)
     assert err.value.status == 409
     run = db.session.get(MatchingRun, run.id)
     assert all(not p.removed and not p.pinned for p in run.proposals)
-    assert (busy, overlapping.id) not in {(p.volunteer_id, p.shift_id) for p in run.proposals}
+    assert (busy, free) not in {(p.volunteer_id, p.shift_id) for p in run.proposals}
 
 
 def test_adding_to_a_full_shift_is_refused(world):

@@ -51,33 +51,47 @@ KIND_LABELS = {
 }
 
 
-class IntSelectMultipleField(SelectMultipleField):
-    """A multi-select of database ids whose bad values give a message in the user's language."""
+CHOOSE_FROM_LIST = _l("Choose from the list.")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("coerce", int)
-        kwargs.setdefault("validate_choice", True)
-        super().__init__(*args, **kwargs)
+
+class ChoiceField(SelectField):
+    """A select whose bad values get our message, in the user's language."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(CHOOSE_FROM_LIST)) from exc
+
+    def pre_validate(self, form: Any) -> None:
+        allowed = {choice.value for choice in self.iter_choices()}
+        if self.data not in allowed:
+            raise ValidationError(CHOOSE_FROM_LIST)
+
+
+class ChoicesField(SelectMultipleField):
+    """A multi-select whose bad values get our message (``coerce=int`` for database ids)."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
             self.data = []
-            raise ValueError(str(_l("Choose from the list."))) from exc
+            raise ValueError(str(CHOOSE_FROM_LIST)) from exc
 
     def pre_validate(self, form: Any) -> None:
-        allowed = {value for value, *_ in self.iter_choices()}
+        allowed = {choice.value for choice in self.iter_choices()}
         if any(value not in allowed for value in self.data or []):
-            raise ValidationError(_l("Choose from the list."))
+            raise ValidationError(CHOOSE_FROM_LIST)
 
 
 class ProfileForm(FlaskForm):
     """What the matcher needs to know about the volunteer."""
 
-    gender = SelectField(_l("Gender"), validate_choice=True)
+    gender = ChoiceField(_l("Gender"))
     date_of_birth = LocalDateField(_l("Date of birth"), validators=[Optional()], render_kw=LTR)
-    governorate = SelectField(_l("Governorate"), validate_choice=True)
+    governorate = ChoiceField(_l("Governorate"))
     home_lat = LocalFloatField(
         _l("Home latitude"),
         validators=[
@@ -103,8 +117,8 @@ class ProfileForm(FlaskForm):
         default=15,
         render_kw=DECIMAL_INPUT,
     )
-    skills = IntSelectMultipleField(_l("Skills"))
-    languages = SelectMultipleField(_l("Languages you speak"), validate_choice=True)
+    skills = ChoicesField(_l("Skills"), coerce=int)
+    languages = ChoicesField(_l("Languages you speak"))
     max_shifts_per_week = LocalIntegerField(
         _l("At most this many shifts a week"),
         validators=[Optional(), NumberRange(1, 21, message=_l("Enter a number from 1 to 21."))],
@@ -115,7 +129,7 @@ class ProfileForm(FlaskForm):
         validators=[Optional(), NumberRange(1, 80, message=_l("Enter a number from 1 to 80."))],
         render_kw=DECIMAL_INPUT,
     )
-    preferred_institutions = IntSelectMultipleField(_l("Preferred institutions"))
+    preferred_institutions = ChoicesField(_l("Preferred institutions"), coerce=int)
     sms_consent = BooleanField(_l("Send me text messages (SMS) about my shifts"))
     submit = SubmitField(_l("Save profile"))
     use_centre = SubmitField(_l("Use my governorate's centre as my home"))
@@ -146,11 +160,11 @@ class ProfileForm(FlaskForm):
             valid = False
         return valid
 
-    def validate_skills(self, field: IntSelectMultipleField) -> None:
+    def validate_skills(self, field: ChoicesField) -> None:
         if len(field.data or []) > MAX_SKILLS:
             raise ValidationError(_l("Choose at most %(n)s skills.", n=MAX_SKILLS))
 
-    def validate_preferred_institutions(self, field: IntSelectMultipleField) -> None:
+    def validate_preferred_institutions(self, field: ChoicesField) -> None:
         if len(field.data or []) > MAX_PREFERRED:
             raise ValidationError(_l("Choose at most %(n)s institutions.", n=MAX_PREFERRED))
 
@@ -162,7 +176,7 @@ class ProfileForm(FlaskForm):
 class RuleForm(FlaskForm):
     """A weekly window: weekday and local start and end times."""
 
-    weekday = SelectField(_l("Day of the week"), coerce=int, validate_choice=True)
+    weekday = ChoiceField(_l("Day of the week"), coerce=int)
     start_time = LocalTimeField(
         _l("From"),
         validators=[InputRequired(message=_l("This field is required."))],
@@ -194,7 +208,7 @@ class ExceptionForm(FlaskForm):
         validators=[InputRequired(message=_l("This field is required."))],
         render_kw=LTR,
     )
-    kind = SelectField(_l("Change"), validate_choice=True)
+    kind = ChoiceField(_l("Change"))
     start_time = LocalTimeField(_l("From"), validators=[Optional()], render_kw=LTR)
     end_time = LocalTimeField(_l("Until"), validators=[Optional()], render_kw=LTR)
     note = CleanStringField(_l("Note"), validators=[Optional()])
@@ -241,9 +255,9 @@ class ShiftFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    governorate = SelectField(_l("Governorate"), validate_choice=True, default="")
-    kind = SelectField(_l("Kind of institution"), validate_choice=True, default="")
-    skill = SelectField(_l("Skill"), validate_choice=True, default="")
+    governorate = ChoiceField(_l("Governorate"), default="")
+    kind = ChoiceField(_l("Kind of institution"), default="")
+    skill = ChoiceField(_l("Skill"), default="")
     date_from = LocalDateField(_l("From"), validators=[Optional()], render_kw=LTR)
     date_to = LocalDateField(_l("Until"), validators=[Optional()], render_kw=LTR)
 

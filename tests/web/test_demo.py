@@ -101,6 +101,20 @@ def volunteer_names(app) -> list[str]:
 def test_demo_command_migrates_loads_idempotently_and_prints_logins(fresh_app, monkeypatch):
     served = []
     monkeypatch.setattr("werkzeug.serving.run_simple", lambda *a, **k: served.append((a, k)))
+    workers = []
+
+    class FakeWorker:
+        pid = 4242
+
+        def terminate(self):
+            workers.append("terminated")
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(
+        "web.commands.demo.start_worker_process", lambda app: workers.append(app) or FakeWorker()
+    )
     runner = fresh_app.test_cli_runner()
 
     result = runner.invoke(args=["demo", "--no-serve"])
@@ -131,6 +145,7 @@ def test_demo_command_migrates_loads_idempotently_and_prints_logins(fresh_app, m
     assert args[:2] == ("0.0.0.0", 8123) and args[2] is fresh_app
     assert kwargs["use_reloader"] is False
     assert fresh_app.config["SESSION_COOKIE_SECURE"] is False
+    assert workers == [fresh_app, "terminated"], "the demo runs a worker and stops it after"
 
 
 def test_demo_command_refuses_foreign_data_unless_reset(fresh_app):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -24,8 +28,9 @@ def _local_settings(app: Flask) -> None:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--reset", is_flag=True, help="Wipe every row (not the reference data) and reload.")
 @click.option("--no-serve", is_flag=True, help="Prepare the data and print the logins only.")
+@click.option("--no-worker", is_flag=True, help="Serve without the matching/SMS worker process.")
 @with_appcontext
-def demo(host: str, port: int, reset: bool, no_serve: bool) -> None:
+def demo(host: str, port: int, reset: bool, no_serve: bool, no_worker: bool) -> None:
     """Run the service locally with demo data (SQLite in the instance folder by default)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     url = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -70,8 +75,26 @@ def demo(host: str, port: int, reset: bool, no_serve: bool) -> None:
     _local_settings(app)
     from werkzeug.serving import run_simple
 
+    worker = None if no_worker else start_worker_process(app)
     click.echo("")
+    if worker is not None:
+        click.echo(f"Started the worker (matching runs, nightly schedule), pid {worker.pid}.")
     click.echo("Serving with the Werkzeug development server; press Ctrl+C to stop.")
-    # Not app.run(): under the flask CLI it returns at once (FLASK_RUN_FROM_CLI). Threaded, so
-    # each request runs in its own thread, outside this command's application context.
-    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    try:
+        # Not app.run(): under the flask CLI it returns at once (FLASK_RUN_FROM_CLI). Threaded,
+        # so each request runs in its own thread, outside this command's application context.
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+
+def start_worker_process(app: Flask) -> subprocess.Popen[bytes]:
+    """Run `flask worker` beside the demo server, on the same database, as the Procfile does."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        APP_ENV=app.config.get("APP_ENV", "demo"),
+    )
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "web", "worker"], env=env)

@@ -310,7 +310,16 @@ def create_shift(
 
 
 def lock_shift(shift_id: int) -> Shift:
-    """Load a shift and its skill reservations with fresh counters, locked until commit."""
+    """Load a shift and its skill reservations with fresh counters, locked until commit.
+
+    PostgreSQL locks the rows (``FOR UPDATE``); SQLite has no row locks, so a no-op write
+    first takes the database's single write lock, and no sign-up can commit in between.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        table = Shift.__table__
+        db.session.execute(
+            sa.update(table).where(table.c.id == shift_id).values(status=table.c.status)
+        )
     shift = db.session.execute(
         sa.select(Shift)
         .where(Shift.id == shift_id)

@@ -707,7 +707,11 @@ def prepare(message: OutboundMessage, now: datetime) -> str | None:
                 },
             ]
         elif template is not None:
-            message.template_sid, message.template_variables = template
+            message.template_sid = template[0]
+            message.template_variables = {
+                **(message.template_variables or {}),
+                "_content": template[1],
+            }
     return None
 
 

@@ -113,7 +113,7 @@ class TwilioBackend:
         if message.template_sid:
             kwargs["content_sid"] = message.template_sid
             kwargs["content_variables"] = json.dumps(
-                message.template_variables or {}, ensure_ascii=False
+                (message.template_variables or {}).get("_content", {}), ensure_ascii=False
             )
         else:
             kwargs["body"] = message.body

@@ -42,8 +42,17 @@ class FakeTwilioHttp(HttpClient):
     def __post_init__(self) -> None:
         super().__init__(logging.getLogger("fake-twilio"), False, None)
 
-    def request(self, method, url, params=None, data=None, headers=None, auth=None,
-                timeout=None, allow_redirects=False):
+    def request(
+        self,
+        method,
+        url,
+        params=None,
+        data=None,
+        headers=None,
+        auth=None,
+        timeout=None,
+        allow_redirects=False,
+    ):
         self.requests.append(Sent(method, url, dict(data or {}), dict(params or {}), auth))
         if method == "GET":
             return Response(200, json.dumps({"messages": self.listed, "next_page_uri": None}))
@@ -93,12 +102,20 @@ def signed(app, monkeypatch):
     """``signed(client, path, params)`` posts a webhook with a real Twilio signature."""
     monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", TOKEN)
 
-    def post(client, path: str, params: dict[str, str], *, url: str | None = None,
-             token: str = TOKEN, headers: dict[str, str] | None = None):
+    def post(
+        client,
+        path: str,
+        params: dict[str, str],
+        *,
+        url: str | None = None,
+        token: str = TOKEN,
+        headers: dict[str, str] | None = None,
+    ):
         target = url or f"http://localhost{path}"
         signature = RequestValidator(token).compute_signature(target, params)
-        return client.post(path, data=params,
-                           headers={"X-Twilio-Signature": signature, **(headers or {})})
+        return client.post(
+            path, data=params, headers={"X-Twilio-Signature": signature, **(headers or {})}
+        )
 
     return post
 
@@ -121,8 +138,28 @@ def offered(factory):
         db.session.commit()
         from web.models import Assignment
 
-        return db.session.query(Assignment).filter_by(
-            shift_id=shift.id, volunteer_id=volunteer.id
-        ).one()
+        return (
+            db.session.query(Assignment)
+            .filter_by(shift_id=shift.id, volunteer_id=volunteer.id)
+            .one()
+        )
 
     return make
+
+
+@pytest.fixture
+def other_app(database_url):
+    """``other_app(**config)``: a second app on the test database, its engine closed after."""
+    from tests.conftest import make_app
+    from web.extensions import db
+
+    made = []
+
+    def build(**overrides):
+        made.append(make_app(database_url, **overrides))
+        return made[-1]
+
+    yield build
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()

@@ -33,8 +33,14 @@ def test_publishing_a_run_writes_an_arabic_offer_in_the_same_transaction(factory
     shift = factory.shift(factory.opportunity(institution), start=in_days(2, 8), needed=1)
     volunteer = factory.volunteer(locale="ar")
     coordinator = factory.user("coordinator", national_scope=True)
-    run = start_run(coordinator, "national", [], shift.starts_at - timedelta(hours=1),
-                    shift.starts_at + timedelta(days=1), time_limit_s=5)
+    run = start_run(
+        coordinator,
+        "national",
+        [],
+        shift.starts_at - timedelta(hours=1),
+        shift.starts_at + timedelta(days=1),
+        time_limit_s=5,
+    )
     execute_run(run)
     result = publish_run(run.id, coordinator)
     assert result.offered == 1
@@ -52,8 +58,14 @@ def test_a_failed_publish_leaves_no_message(factory, monkeypatch):
     shift = factory.shift(start=in_days(2, 8), needed=1)
     factory.volunteer()
     coordinator = factory.user("coordinator", national_scope=True)
-    run = runs.start_run(coordinator, "national", [], shift.starts_at - timedelta(hours=1),
-                         shift.starts_at + timedelta(days=1), time_limit_s=5)
+    run = runs.start_run(
+        coordinator,
+        "national",
+        [],
+        shift.starts_at - timedelta(hours=1),
+        shift.starts_at + timedelta(days=1),
+        time_limit_s=5,
+    )
     runs.execute_run(run)
 
     def boom(step):
@@ -96,9 +108,7 @@ def test_no_consent_and_opted_out_numbers_get_nothing(factory, offered, twilio):
     assert twilio.creates == []
 
 
-def test_consent_withdrawn_after_queueing_is_checked_again_before_sending(
-    factory, offered, twilio
-):
+def test_consent_withdrawn_after_queueing_is_checked_again_before_sending(factory, offered, twilio):
     volunteer = factory.volunteer()
     messaging.queue_offer(offered(volunteer, factory.shift(start=in_days(3))))
     db.session.commit()
@@ -214,9 +224,11 @@ def test_quiet_hours_follow_the_volunteers_own_zone(factory, offered, twilio):
     db.session.commit()
     from zoneinfo import ZoneInfo
 
-    riyadh_2230 = base.astimezone(ZoneInfo("Asia/Riyadh")).replace(
-        hour=22, minute=30, second=0, microsecond=0
-    ).astimezone(UTC)
+    riyadh_2230 = (
+        base.astimezone(ZoneInfo("Asia/Riyadh"))
+        .replace(hour=22, minute=30, second=0, microsecond=0)
+        .astimezone(UTC)
+    )
     assert messaging.send_due(now=riyadh_2230) == {"deferred": 1}
 
 

@@ -187,6 +187,8 @@ def speedup(ours: Run | None, naive: Run | None) -> dict[str, Any] | None:
                               "ours_score": score}
     if not naive.ok:
         result["naive_note"] = naive.note
+        if naive.wall_s and "not attempted" not in naive.note:
+            result["speedup_at_least"] = naive.wall_s / ours.wall_s
         return result
     laps = naive.stats.get("laps", {})
     wall = naive.wall_s or 0.0
@@ -217,7 +219,11 @@ def speedup_lines(speed: dict[str, Any] | None) -> list[str]:
     lines = [f"Ours wrote its solution ({speed['ours_places']:,} places, priority-weighted score "
              f"{speed['ours_score']:,}) in {speed['ours_wall_s']:.1f} s wall."]
     if "naive_note" in speed:
-        return [*lines, f"Naive CP-SAT: {speed['naive_note']}."]
+        lines.append(f"Naive CP-SAT: {speed['naive_note']}.")
+        if "speedup_at_least" in speed:
+            lines.append(f"Speedup: at least **{speed['speedup_at_least']:.1f}x** (the naive "
+                         "model found no roster at all in its time).")
+        return lines
     lines += [
         f"Naive CP-SAT built its model in {_fmt(speed.get('naive_build_s'), '.1f')} s, ended "
         f"after {speed['naive_wall_s']:.1f} s (fill phase {speed['naive_fill_status']}) with "

@@ -175,3 +175,11 @@ def test_speedup_compares_places_score_and_both_against_ours_wall_time() -> None
     assert speed["reached_both_s"] is None
     assert speed["speedup_both_at_least"] == 20.5
     assert any("never" in line for line in runner.speedup_lines(speed))
+
+
+def test_speedup_when_naive_found_nothing_is_a_lower_bound() -> None:
+    ours = runner.Run("ours", (3, 1), ok=True, wall_s=2.0, figures={"filled": 10, "score": 100})
+    naive = runner.Run("naive", (3, 1), ok=False, wall_s=300.0, note="no solution within 300 s")
+    speed = runner.speedup(ours, naive)
+    assert speed["speedup_at_least"] == 150.0
+    assert any("at least **150.0x**" in line for line in runner.speedup_lines(speed))

@@ -175,7 +175,8 @@ def close_opportunity(
         raise RuleError([(None, _l("This opportunity is already closed."))], 409)
     opportunity.status = "closed"
     cancelled = []
-    for shift in upcoming_open_shifts(opportunity, now):
+    # Locked in id order, the order every multi-shift transaction uses (no deadlocks).
+    for shift in sorted(upcoming_open_shifts(opportunity, now), key=lambda s: s.id):
         locked = lock_shift(shift.id)
         if locked.status == "open" and locked.starts_at > now:
             cancel_locked(actor, locked, now, "opportunity closed")

@@ -50,6 +50,9 @@ signals = Namespace()
 # cancelled: ``shift_cancelled.send(shift, assignments=[...], actor=user)``. The SMS outbox
 # connects a receiver here so the notices are written in the same transaction.
 shift_cancelled = signals.signal("shift-cancelled")
+# Sent after a shift's details change, inside the same transaction, with what it was before:
+# ``shift_changed.send(shift, before={...}, actor=user)`` (times moved: tell the volunteers).
+shift_changed = signals.signal("shift-changed")
 
 
 class RuleError(Exception):
@@ -446,6 +449,7 @@ def update_shift(
         ends_at=ends_at.isoformat(),
         **_details_for_audit(details),
     )
+    shift_changed.send(shift, before=before, actor=actor)
     db.session.commit()
     return shift
 
@@ -646,7 +650,7 @@ def cancel_rest_of_series(
                 Shift.starts_at >= shift.starts_at,
                 Shift.starts_at > now,
             )
-            .order_by(Shift.starts_at)
+            .order_by(Shift.id)  # id order, as every multi-shift transaction locks
         )
         .scalars()
         .all()

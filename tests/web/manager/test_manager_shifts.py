@@ -226,17 +226,26 @@ def test_edit_changes_times_places_and_keeps_open_places_consistent(
     shift = make_shift(factory, opportunity, needed=3, skills={"music": 1})
     music, tutoring = factory.skill("music"), factory.skill("tutoring")
     day = future_day(8)
-    response = _edit(
-        manager_client,
-        shift,
-        shift_form(
-            day,
-            "11:00",
-            "12:00",
-            needed=6,
-            **{f"reserved_{music.id}": "", f"reserved_{tutoring.id}": 2},
-        ),
-    )
+    changed = []
+
+    def receiver(sender, **kw):
+        changed.append((sender.id, kw["before"]["needed"]))
+
+    service.shift_changed.connect(receiver)
+    try:
+        response = _edit(
+            manager_client,
+            shift,
+            shift_form(
+                day,
+                "11:00",
+                "12:00",
+                needed=6,
+                **{f"reserved_{music.id}": "", f"reserved_{tutoring.id}": 2},
+            ),
+        )
+    finally:
+        service.shift_changed.disconnect(receiver)
     assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
     assert shift.needed == 6 and shift.open_places == 4
@@ -244,6 +253,7 @@ def test_edit_changes_times_places_and_keeps_open_places_consistent(
     assert local(shift.starts_at).replace(tzinfo=None) == datetime.combine(day, time(11))
     event = db.session.query(AuditEvent).filter_by(action="shift.update").one()
     assert event.details["before"]["needed"] == 3
+    assert changed == [(shift.id, 3)]
 
 
 def test_edit_cannot_drop_places_below_those_taken(manager_client, opportunity, factory):

@@ -9,12 +9,14 @@ pairs placed in as many places as they can be (their count is fixed at the flow'
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 MAX_COMBINED_WEIGHT = 2**50
+FILL_SHARE = 0.6  # of the deterministic time for the fill phase(s), the rest for secondary
 
 
 @dataclass
@@ -84,7 +86,7 @@ def solve_component(
     seed: int,
     workers: int,
     deterministic_time: float,
-    wall_time: float,
+    deadline: float,
 ) -> ComponentResult:
     """Solve the component: maximise fill (by priority level), then minimise secondary costs."""
     model = cp_model.CpModel()
@@ -180,8 +182,9 @@ def solve_component(
     params.random_seed = seed
     params.num_workers = max(1, workers)
     params.interleave_search = True
-    params.max_deterministic_time = max(deterministic_time, 0.05)
-    params.max_time_in_seconds = max(wall_time, 0.05)
+    params.max_deterministic_time = max(
+        deterministic_time * FILL_SHARE / (len(levels) + (len(levels) > 1)), 0.05
+    )
     phases = (
         [sum(weights[lv] * t for lv in levels for t in level_terms[lv])]
         if combined
@@ -189,8 +192,17 @@ def solve_component(
     )
     fill_proven = True
     fill_bound: float | None = None
+    if len(levels) > 1:
+        # the most places regardless of priority: a proven bound on the component's fill
+        model.maximize(sum(t for lv in levels for t in level_terms[lv]))
+        params.max_time_in_seconds = max(deadline - time.perf_counter(), 0.01)
+        status = solver.solve(model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            fill_bound = solver.best_objective_bound
+            _rehint(model, solver, x, xl)
     for expr in phases:
         model.maximize(expr)
+        params.max_time_in_seconds = max(deadline - time.perf_counter(), 0.01)
         status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return ComponentResult(
@@ -204,7 +216,7 @@ def solve_component(
         if status != cp_model.OPTIMAL:
             fill_proven = False
         value = round(solver.objective_value)
-        if combined and len(levels) == 1:
+        if len(levels) == 1:
             fill_bound = solver.best_objective_bound
         model.add(expr >= value)
         _rehint(model, solver, x, xl)
@@ -257,7 +269,9 @@ def solve_component(
             cost_terms.append(m.same_institution_unit * (sum(zs) + len(fixed) - u))
     secondary_proven = True
     if cost_terms:
+        params.max_deterministic_time = max(deterministic_time * (1 - FILL_SHARE), 0.05)
         model.minimize(sum(cost_terms))
+        params.max_time_in_seconds = max(deadline - time.perf_counter(), 0.01)
         status = solver.solve(model)
         secondary_proven = status == cp_model.OPTIMAL
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

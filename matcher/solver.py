@@ -5,11 +5,11 @@ Pipeline (docs/solver.md explains why each step is exact or a valid bound):
 1. candidate pairs (vectorised, :mod:`matcher.candidates`); locked pairs are taken out of the
    candidates, every candidate clashing with a volunteer's locked shift is dropped and the
    volunteer's caps are reduced by the locked shifts;
-2. a min-cost max-flow on a relaxation (source -> volunteer -> clash block -> position -> sink)
-   gives a proven upper bound on fill and, thanks to priority rewards and linear/convex costs,
-   the best relaxed roster;
-3. the roster is checked against the rules the relaxation does not express (clashes inside a
-   block, hour caps, two places of one shift); broken volunteers keep their best feasible subset
+2. a max flow on a relaxation (source -> volunteer -> clique group -> position -> sink)
+   gives a proven upper bound on fill (per priority level), and a min-cost flow with exactly
+   those level counts the cheapest relaxed roster;
+3. the roster is checked against the rules the relaxation does not express (clashes across
+   groups, hour caps, two places of one shift); broken volunteers keep their best feasible subset
    and freed places are refilled through augmenting chains that keep every rule;
 4. components (volunteers and shifts linked by candidate pairs) whose fill is below their flow
    bound, or whose secondary optimum is not proven, go to CP-SAT when small enough: fill is
@@ -34,8 +34,13 @@ from matcher.eligibility import caps_reasons, clash, pair_reasons
 from matcher.model import Assignment, Metrics, Problem, Solution
 
 COST_SCALE = 10  # integer cost units per km-equivalent of the weights
-DEFAULT_TIME_LIMIT_S = 60.0
-CPSAT_MAX_PAIRS = 6000  # components up to this many candidate pairs get an exact CP-SAT solve
+CPSAT_SHARE = 0.6  # CP-SAT may use the time limit up to this fraction (deterministic time)
+CPSAT_WALL_SHARE = 0.85  # ... and must stop by this fraction of it on the wall clock
+CPSAT_DTIME_BASE = 0.5  # deterministic time of one component: base + per pair
+CPSAT_DTIME_PER_PAIR = 0.0003
+DEFAULT_TIME_LIMIT_S = 30.0
+CPSAT_MAX_PAIRS = 3000  # components short of their flow bound get CP-SAT up to this size
+CPSAT_SECONDARY_MAX_PAIRS = 1500  # ... and those whose secondary optimum is not proven
 CPSAT_TOTAL_PAIRS = 60000  # at most this many pairs over all CP-SAT components of one solve
 AUGMENT_MAX_VISITS = 4000  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
@@ -121,8 +126,8 @@ def solve(
     todo = [
         c
         for c in range(len(comps))
-        if (filled_by_comp[c] < comp_bound[c] or not proven_secondary[c])
-        and 0 < comps[c].n_pairs <= CPSAT_MAX_PAIRS
+        if (filled_by_comp[c] < comp_bound[c] and 0 < comps[c].n_pairs <= CPSAT_MAX_PAIRS)
+        or (not proven_secondary[c] and 0 < comps[c].n_pairs <= CPSAT_SECONDARY_MAX_PAIRS)
     ]
     todo.sort(key=lambda c: (-(comp_bound[c] - filled_by_comp[c]), comps[c].n_pairs, c))
     budget_pairs = CPSAT_TOTAL_PAIRS
@@ -132,18 +137,21 @@ def solve(
             selected.append(c)
             budget_pairs -= comps[c].n_pairs
     total_pairs = sum(comps[c].n_pairs for c in selected) or 1
-    cp_budget = max(0.0, limit * 0.8 - elapsed())
+    cp_budget = max(0.0, limit * CPSAT_SHARE - elapsed())
+    deadline = t_start + limit * CPSAT_WALL_SHARE
     for c in selected:
-        share = cp_budget * comps[c].n_pairs / total_pairs
-        wall = max(0.05, limit - elapsed() - 0.05)
+        if time.perf_counter() >= deadline:
+            break
+        share = min(
+            cp_budget * comps[c].n_pairs / total_pairs,
+            CPSAT_DTIME_BASE + CPSAT_DTIME_PER_PAIR * comps[c].n_pairs,
+        )
         res = state.solve_component(
-            prep, comps[c], seed=seed, workers=threads, dtime=max(share, 0.2), wall=wall
+            prep, comps[c], seed=seed, workers=threads, dtime=max(share, 0.2), deadline=deadline
         )
         if res.fill_bound is not None:
             bound[c] = min(bound[c], int(np.floor(res.fill_bound + 1e-6)))
         filled_by_comp[c] = state.places_in(comps[c])
-        if res.fill_proven and prep.n_levels == 1:
-            bound[c] = min(bound[c], filled_by_comp[c])
         proven_secondary[c] = res.secondary_proven
     if selected:
         say(f"cp-sat: {len(selected)} components ({elapsed():.1f} s)")
@@ -385,13 +393,15 @@ class _Flow:
 
 
 def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per pair: block id; per block: independent-set size; per volunteer: capacity bound.
+    """Per pair: clique group; per group: volunteer; per volunteer: capacity bound.
 
     A block is a maximal run of a volunteer's candidate shifts linked by clashes (intervals
-    [start, end + rest)); shifts in different blocks never clash. A valid roster takes at most
-    MIS(block) shifts of a block (maximum set of pairwise non-clashing shifts, found greedily by
-    earliest end), and at most min(remaining max_shifts, most shifts that fit the remaining
-    hours, sum of MIS) shifts overall: all three are valid capacities of the relaxation.
+    [start, end + rest)); shifts in different blocks never clash. Each block is covered by
+    cliques greedily (the interval with the earliest end and every other interval starting
+    before that end share a point, so they clash pairwise): a valid roster takes at most one
+    shift per group. For intervals the greedy cover has exactly MIS(block) groups, so the
+    volunteer takes at most min(remaining max_shifts, most shifts that fit the remaining hours,
+    number of groups) shifts: all valid capacities of the relaxation.
     """
     pv, st, er, dur = prep.pv, prep.pstart, prep.pend_rest, prep.pdur
     n = len(pv)
@@ -412,19 +422,29 @@ def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.nd
     max_start = np.maximum.reduceat(ks, bstart)
     min_end = np.minimum.reduceat(ke, bstart)
     clique = max_start < min_end
-    mis = np.where(clique, 1, bsize).astype(np.int64)
+    # clique blocks are one group each; other blocks get their greedy clique cover
+    sub = np.zeros(n, dtype=np.int64)  # group number inside the block
+    n_groups = np.ones(len(bstart), dtype=np.int64)
     st_l = st.tolist()
     er_l = er.tolist()
     for b in np.flatnonzero(~clique).tolist():
         lo = int(bstart[b])
-        idx = sorted(range(lo, lo + int(bsize[b])), key=lambda i: (er_l[i], st_l[i]))
-        count = 0
-        last_end = None
-        for i in idx:
-            if last_end is None or st_l[i] >= last_end:
-                count += 1
-                last_end = er_l[i]
-        mis[b] = count
+        remaining = sorted(range(lo, lo + int(bsize[b])), key=lambda i: (er_l[i], st_l[i], i))
+        g = 0
+        while remaining:
+            end = er_l[remaining[0]]
+            rest = []
+            for i in remaining:
+                if st_l[i] < end:
+                    sub[i] = g
+                else:
+                    rest.append(i)
+            remaining = rest
+            g += 1
+        n_groups[b] = g
+    gbase = np.cumsum(n_groups) - n_groups
+    group = gbase[block] + sub
+    mis = n_groups
     bvol = pv[bstart]
     cap = np.bincount(bvol, weights=mis, minlength=n_v).astype(np.int64)
     ms = prep.v_ms_rem
@@ -442,7 +462,9 @@ def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.nd
     fit_count = np.bincount(v_sorted[fits], minlength=n_v)
     capped = prep.v_dur_rem >= 0
     cap = np.where(capped, np.minimum(cap, fit_count), cap)
-    return block, mis, cap
+    gvol = np.zeros(int(mis.sum()), dtype=np.int64)
+    gvol[group] = pv
+    return group, gvol, cap
 
 
 @dataclass
@@ -473,16 +495,16 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
     arr, positions = prep.arr, prep.positions
     n_v = arr.n_volunteers
     n_pos = len(positions)
-    block, mis, vcap = _volunteer_structure(prep)
-    n_blocks = len(mis)
-    bsize = np.bincount(block, minlength=n_blocks) if len(block) else np.zeros(0, np.int64)
-    needed_blocks = np.flatnonzero((bsize >= 2) & (mis < bsize))
-    block_node = np.full(n_blocks, -1, dtype=np.int64)
+    group, gvol, vcap = _volunteer_structure(prep)
+    n_groups = len(gvol)
+    gsize = np.bincount(group, minlength=n_groups) if len(group) else np.zeros(0, np.int64)
+    needed_groups = np.flatnonzero(gsize >= 2)
+    group_node = np.full(n_groups, -1, dtype=np.int64)
     v_base = 3
     pos_base = v_base + n_v
     b_base = pos_base + n_pos
-    block_node[needed_blocks] = b_base + np.arange(len(needed_blocks))
-    l_base = b_base + len(needed_blocks)
+    group_node[needed_groups] = b_base + np.arange(len(needed_groups))
+    l_base = b_base + len(needed_groups)
     n_locked = len(prep.lk_v)
     n_nodes = l_base + n_locked
     pos_level = prep.level[positions.shift] if n_pos else np.zeros(0, np.int64)
@@ -493,8 +515,8 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
     has_reserved_arc[prep.a_pair[~is_open]] = True
     arc_ids = np.flatnonzero(~(is_open & has_reserved_arc[prep.a_pair]))
     ap = prep.a_pair[arc_ids]
-    pb = block[ap] if len(ap) else ap
-    tail_pair = np.where(block_node[pb] >= 0, block_node[pb], v_base + prep.pv[ap])
+    pg = group[ap] if len(ap) else ap
+    tail_pair = np.where(group_node[pg] >= 0, group_node[pg], v_base + prep.pv[ap])
     head_pair = pos_base + prep.a_pos[arc_ids]
 
     l_has_res = np.zeros(n_locked, dtype=bool)
@@ -512,7 +534,6 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
         fvol = vs
         f_cost = np.zeros(len(vs), dtype=np.int64)
         f_cap = vcap[vs]
-    bvol = prep.pv[np.searchsorted(block, needed_blocks)] if len(needed_blocks) else needed_blocks
 
     reserved = np.flatnonzero(~positions.skill_is_open)
     spill = reserved[positions.open_of_shift[positions.shift[reserved]] >= 0]
@@ -520,7 +541,7 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
     parts = [
         # (tail, head, cap, cost, head level)
         (np.full(len(fvol), SOURCE), v_base + fvol, f_cap, f_cost, 0),
-        (v_base + bvol, block_node[needed_blocks], mis[needed_blocks], 0, 0),
+        (v_base + gvol[needed_groups], group_node[needed_groups], 1, 0, 0),
         (tail_pair, head_pair, 1, prep.pcost[ap], pos_level[prep.a_pos[arc_ids]]),
         (np.full(n_locked, LOCK_SOURCE), l_base + np.arange(n_locked), 1, 0, 0),
         (
@@ -970,7 +991,7 @@ class _State:
         seed: int,
         workers: int,
         dtime: float,
-        wall: float,
+        deadline: float,
     ) -> _cpsat.ComponentResult:
         pairs = comp.pairs
         local = {int(p): i for i, p in enumerate(pairs.tolist())}
@@ -1029,7 +1050,7 @@ class _State:
             hint_locked_arcs=hint_locked,
         )
         res = _cpsat.solve_component(
-            model, seed=seed, workers=workers, deterministic_time=dtime, wall_time=wall
+            model, seed=seed, workers=workers, deterministic_time=dtime, deadline=deadline
         )
         if res.improved:
             for p in list(self.pair_pos):

@@ -1,0 +1,278 @@
+"""Unit tests of the solver, one mechanism at a time, plus a medium generated instance."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from matcher.check import check_solution
+from matcher.model import Pair, Settings, Weights
+from matcher.problem_io import load_problem
+from matcher.solver import solve
+from tests.matcher.conftest import (
+    at,
+    make_institution,
+    make_problem,
+    make_shift,
+    make_volunteer,
+    window,
+)
+
+
+def run(problem, **kw):
+    solution = solve(problem, time_limit=kw.pop("time_limit", 10), threads=1, **kw)
+    assert check_solution(problem, solution) == []
+    assert solution.metrics.filled <= solution.metrics.upper_bound
+    return solution
+
+
+def pairs(solution):
+    return {(a.volunteer_id, a.shift_id, a.position) for a in solution.assignments}
+
+
+def test_empty_problem():
+    solution = run(make_problem(shifts=()))
+    assert solution.metrics.status == "EMPTY"
+    assert solution.assignments == () and solution.metrics.demand == 0
+
+
+def test_one_volunteer_one_shift_is_optimal():
+    solution = run(make_problem())
+    assert pairs(solution) == {("vol-1", "shift-1", None)}
+    m = solution.metrics
+    assert (m.filled, m.upper_bound, m.status) == (1, 1, "OPTIMAL")
+    assert m.mean_km == pytest.approx(1.4, abs=0.1)
+
+
+def test_nobody_eligible_leaves_place_unfilled_with_reasons():
+    shift = make_shift(gender="male")
+    solution = run(make_problem(shifts=(shift,)))
+    assert solution.assignments == ()
+    assert solution.metrics.upper_bound == 0 and solution.metrics.status == "OPTIMAL"
+    (u,) = solution.unfilled
+    assert (u.shift_id, u.position, u.missing) == ("shift-1", None, 1)
+    assert dict(u.reasons) == {"gender": 1}
+
+
+def test_reserved_place_goes_to_holder_and_other_takes_open_place():
+    tutor = make_volunteer("tutor", skills=frozenset({"tutoring"}))
+    other = make_volunteer("other")
+    shift = make_shift(needed=2, required_skills={"tutoring": 1})
+    solution = run(make_problem(volunteers=(tutor, other), shifts=(shift,)))
+    assert pairs(solution) == {("tutor", "shift-1", "tutoring"), ("other", "shift-1", None)}
+
+
+def test_reserved_only_shift_refuses_non_holder():
+    other = make_volunteer("other")
+    shift = make_shift(needed=1, required_skills={"tutoring": 1})
+    solution = run(make_problem(volunteers=(other,), shifts=(shift,)))
+    assert solution.assignments == ()
+    assert dict(solution.unfilled[0].reasons) == {"skills": 1}
+
+
+def test_overlapping_shifts_take_one_volunteer_once():
+    shifts = (
+        make_shift("a", start=at(9), end=at(12)),
+        make_shift("b", start=at(11), end=at(14)),
+    )
+    solution = run(make_problem(shifts=shifts))
+    assert solution.metrics.filled == 1 and solution.metrics.upper_bound == 1
+    (u,) = solution.unfilled
+    assert dict(u.reasons) == {"taken_elsewhere": 1}
+
+
+@pytest.mark.parametrize(("rest", "expected"), [(30, 2), (31, 1), (0, 2)])
+def test_rest_gap(rest, expected):
+    shifts = (
+        make_shift("a", start=at(9), end=at(12)),
+        make_shift("b", start=at(12.5), end=at(15)),
+    )
+    problem = make_problem(shifts=shifts, settings=Settings(min_rest_minutes=rest))
+    solution = run(problem)
+    assert solution.metrics.filled == expected
+    assert solution.metrics.upper_bound == expected
+
+
+@pytest.mark.parametrize(
+    ("max_shifts", "max_hours", "expected"), [(1, None, 1), (None, 5.0, 1), (None, 6.0, 2)]
+)
+def test_caps(max_shifts, max_hours, expected):
+    vol = make_volunteer(max_shifts=max_shifts, max_hours=max_hours)
+    shifts = (
+        make_shift("a", start=at(9), end=at(12)),
+        make_shift("b", start=at(9), end=at(12), institution_id="inst-1"),
+        make_shift("c", start=at(9, day=1), end=at(12, day=1)),
+    )
+    solution = run(make_problem(volunteers=(vol,), shifts=shifts))
+    assert solution.metrics.filled == expected == solution.metrics.upper_bound
+
+
+def test_chain_of_clashes_needs_more_than_the_flow():
+    # a-b and b-c clash, a and c do not: the flow block allows any two, the roster a + c
+    vol = make_volunteer(max_travel_km=50)
+    shifts = (
+        make_shift("a", start=at(9), end=at(12)),
+        make_shift("b", start=at(11), end=at(14), priority=1),
+        make_shift("c", start=at(13), end=at(16)),
+    )
+    solution = run(make_problem(volunteers=(vol,), shifts=shifts))
+    assert {a.shift_id for a in solution.assignments} == {"a", "c"}
+    assert solution.metrics.status in ("OPTIMAL", "FILL_OPTIMAL")
+
+
+def test_hour_cap_tighter_than_the_flow_is_solved_exactly():
+    vol = make_volunteer(max_hours=6.0)
+    other = make_volunteer("other", availability=(window(8, 20),))
+    shifts = (
+        make_shift("long-1", start=at(9, 1), end=at(13, 1)),
+        make_shift("long-2", start=at(9, 2), end=at(13, 2)),
+        make_shift("short-1", start=at(9), end=at(12)),
+        make_shift("short-2", start=at(13), end=at(16)),
+    )
+    solution = run(make_problem(volunteers=(vol, other), shifts=shifts))
+    # vol fits 4 + (nothing) or 3 + 3: two places from vol, one from other on day 0
+    assert solution.metrics.filled == 3 == solution.metrics.upper_bound
+
+
+def test_higher_priority_first_even_at_the_cost_of_places():
+    shifts = (
+        make_shift("urgent", start=at(10), end=at(15), priority=5),
+        make_shift("b", start=at(9), end=at(12), priority=1),
+        make_shift("c", start=at(13), end=at(16), priority=1),
+    )
+    solution = run(make_problem(shifts=shifts))
+    assert [a.shift_id for a in solution.assignments] == ["urgent"]
+    assert solution.metrics.upper_bound == 2
+    assert solution.metrics.status == "FEASIBLE"
+    assert dict(solution.metrics.filled_by_priority) == {5: 1}
+
+
+def test_locked_pair_breaking_a_rule_is_kept_with_warning():
+    far = make_volunteer("far", lat=31.5, lon=31.2, max_travel_km=5)
+    near = make_volunteer("near")
+    problem = make_problem(volunteers=(far, near), locked=(Pair("far", "shift-1"),))
+    solution = run(problem)
+    assert pairs(solution) == {("far", "shift-1", None)}
+    assert any("far" in w and "shift-1" in w and "distance" in w for w in solution.warnings)
+
+
+def test_locked_pairs_beyond_places_are_kept_and_warned():
+    vols = tuple(make_volunteer(f"v{i}") for i in range(3))
+    locked = tuple(Pair(f"v{i}", "shift-1") for i in range(3))
+    problem = make_problem(volunteers=vols, locked=locked, shifts=(make_shift(needed=2),))
+    solution = run(problem)
+    assert len(solution.assignments) == 3
+    assert solution.metrics.upper_bound >= 3
+    assert solution.warnings
+
+
+def test_locked_shift_counts_toward_caps_and_blocks_clashes():
+    vol = make_volunteer(max_shifts=2)
+    shifts = (
+        make_shift("locked", start=at(9), end=at(12)),
+        make_shift("clash", start=at(11), end=at(13)),
+        make_shift("d1", start=at(9, 1), end=at(12, 1)),
+        make_shift("d2", start=at(9, 2), end=at(12, 2)),
+    )
+    problem = make_problem(volunteers=(vol,), shifts=shifts, locked=(Pair("vol-1", "locked"),))
+    solution = run(problem)
+    got = {a.shift_id for a in solution.assignments}
+    assert "locked" in got and "clash" not in got and len(got) == 2
+
+
+def test_locked_holder_takes_the_position_that_leaves_room():
+    both = make_volunteer("both", skills=frozenset({"a", "b"}))
+    only_a = make_volunteer("only-a", skills=frozenset({"a"}))
+    shift = make_shift(needed=2, required_skills={"a": 1, "b": 1})
+    problem = make_problem(
+        volunteers=(both, only_a), shifts=(shift,), locked=(Pair("both", "shift-1"),)
+    )
+    solution = run(problem)
+    assert pairs(solution) == {("both", "shift-1", "b"), ("only-a", "shift-1", "a")}
+
+
+def test_previous_assignment_is_kept_between_equal_volunteers():
+    vols = (make_volunteer("v1"), make_volunteer("v2"))
+    for keep in ("v1", "v2"):
+        problem = make_problem(volunteers=vols, previous=(Pair(keep, "shift-1"),))
+        assert {a.volunteer_id for a in run(problem).assignments} == {keep}
+
+
+def test_preference_and_travel():
+    inst1 = make_institution("inst-1", lat=30.04, lon=31.24)
+    inst2 = make_institution("inst-2", lat=30.06, lon=31.22)
+    vol = make_volunteer(preferences={"inst-2": 3})
+    shifts = (
+        make_shift("at-1", institution_id="inst-1"),
+        make_shift("at-2", institution_id="inst-2"),
+    )
+    problem = make_problem(institutions=(inst1, inst2), volunteers=(vol,), shifts=shifts)
+    assert [a.shift_id for a in run(problem).assignments] == ["at-2"]
+    near = make_volunteer("near", lat=30.041, lon=31.241)
+    far = make_volunteer("far", lat=30.1, lon=31.3)
+    problem = make_problem(volunteers=(far, near))
+    assert [a.volunteer_id for a in run(problem).assignments] == ["near"]
+
+
+def test_fairness_spreads_shifts():
+    vols = (make_volunteer("v1"), make_volunteer("v2"))
+    shifts = (
+        make_shift("d0", start=at(9), end=at(12)),
+        make_shift("d1", start=at(9, 1), end=at(12, 1)),
+    )
+    problem = make_problem(
+        volunteers=vols,
+        shifts=shifts,
+        settings=Settings(weights=Weights(fairness=5.0, travel=0.0)),
+    )
+    solution = run(problem)
+    assert {a.volunteer_id for a in solution.assignments} == {"v1", "v2"}
+
+
+def test_same_institution_across_the_week():
+    inst1 = make_institution("inst-1", lat=30.04, lon=31.24)
+    inst2 = make_institution("inst-2", lat=30.04, lon=31.24)
+    vols = (make_volunteer("v1"), make_volunteer("v2"))
+    shifts = (
+        make_shift("i1-d0", institution_id="inst-1", start=at(9), end=at(12)),
+        make_shift("i2-d0", institution_id="inst-2", start=at(9), end=at(12)),
+        make_shift("i1-d1", institution_id="inst-1", start=at(9, 1), end=at(12, 1)),
+        make_shift("i2-d1", institution_id="inst-2", start=at(9, 1), end=at(12, 1)),
+    )
+    problem = make_problem(
+        institutions=(inst1, inst2),
+        volunteers=vols,
+        shifts=shifts,
+        settings=Settings(weights=Weights(same_institution=10.0, fairness=0.0)),
+    )
+    solution = run(problem)
+    by_vol: dict[str, set[str]] = {}
+    for a in solution.assignments:
+        by_vol.setdefault(a.volunteer_id, set()).add(a.shift_id[:2])
+    assert all(len(insts) == 1 for insts in by_vol.values())
+    assert solution.metrics.status == "OPTIMAL"
+
+
+def test_progress_messages_and_seed_determinism():
+    messages: list[str] = []
+    problem = make_problem()
+    solve(problem, progress=messages.append, seed=3, threads=1)
+    assert any(m.startswith("candidates") for m in messages)
+    assert any(m.startswith("done") for m in messages)
+
+
+def test_medium_generated_instance_is_valid_and_fast():
+    from benchmarks.generate import generate
+
+    problem = load_problem(generate(volunteers=600, shifts=180, seed=5))
+    started = time.perf_counter()
+    solution = solve(problem, time_limit=30, threads=2)
+    took = time.perf_counter() - started
+    assert solution.metrics.extra["candidate_pairs"] > 1000
+    assert check_solution(problem, solution) == []
+    assert solution.metrics.filled <= solution.metrics.upper_bound
+    assert solution.metrics.filled >= 0.97 * solution.metrics.upper_bound
+    assert took < 20
+    again = solve(problem, time_limit=30, threads=2)
+    assert again.to_dict()["assignments"] == solution.to_dict()["assignments"]

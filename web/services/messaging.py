@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import logging
 import math
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -791,6 +792,8 @@ def send_one(message_id: int, now: datetime | None = None) -> str:
     message.provider_sid = result.sid
     message.error_code = None
     message.error_message = None
+    if message.kind == "verification":  # the code is kept only as a hash once it has gone
+        message.body = re.sub(r"\d{6}", "******", message.body)
     message.move(result.status, sid=result.sid, backend=backend.name)
     db.session.commit()
     return result.status

@@ -312,3 +312,62 @@ def test_jobs_run_in_their_own_app_context(factory, offered, app):
     assert sum(counts.values()) == 1
     assert queue_reminders(app) == 0
     assert weekly_digest(app) == 0
+
+
+def test_cancelling_a_shift_tells_everyone_on_it_in_the_same_transaction(factory, offered):
+    from web.services.offers import accept
+    from web.services.shifts import cancel_shift
+
+    institution = factory.institution()
+    manager = factory.user("manager", managed_institutions=[institution])
+    shift = factory.shift(factory.opportunity(institution), start=in_days(3), needed=2)
+    confirmed, pending = factory.volunteer(locale="en"), factory.volunteer(locale="ar")
+    accept(offered(confirmed, shift), confirmed)
+    offered(pending, shift)
+    cancel_shift(manager, shift, "flooded")
+    notices = rows(kind="cancellation")
+    assert sorted(n.user_id for n in notices) == sorted([confirmed.id, pending.id])
+    english = next(n for n in notices if n.user_id == confirmed.id)
+    assert english.body.startswith("Cancelled: the shift at")
+    assert all(n.status == "pending" for n in notices)
+
+
+def test_an_offer_a_new_run_takes_back_is_withdrawn_by_message(factory, offered):
+    from web.services.runs import execute_run, publish_run, start_run
+
+    shift = factory.shift(start=in_days(3), needed=1)
+    first = factory.volunteer()
+    assignment = offered(first, shift)
+    messaging.queue_offer(assignment)
+    db.session.commit()
+    # A woman-only rule now keeps the first volunteer out; a new run offers the place again.
+    first.profile.gender = "male"
+    shift.gender = "female"
+    db.session.commit()
+    factory.volunteer()
+    coordinator = factory.user("coordinator", national_scope=True)
+    run = start_run(
+        coordinator,
+        "national",
+        [],
+        shift.starts_at - timedelta(hours=1),
+        shift.starts_at + timedelta(hours=4),
+        time_limit_s=5,
+    )
+    execute_run(run)
+    result = publish_run(run.id, coordinator)
+    assert result.cancelled == 1
+    [withdrawal] = rows(kind="withdrawal")
+    assert withdrawal.user_id == first.id
+    assert len(rows(kind="offer")) == 2
+
+
+def test_a_sent_verification_code_is_not_kept_in_clear(factory):
+    volunteer = factory.volunteer(phone_verified=False)
+    messaging.send_verification_code(volunteer)
+    [message] = rows(kind="verification")
+    assert any(ch.isdigit() for ch in message.body)
+    messaging.send_due()
+    db.session.refresh(message)
+    assert message.status == "sent"
+    assert "******" in message.body

@@ -25,49 +25,58 @@ def queued(factory, offered):
     return message
 
 
-@pytest.mark.parametrize("code", [21211, 21614, 21610])
-def test_permanent_errors_mark_the_number_and_stop(queued, twilio, factory, offered, code):
-    twilio.script.append(twilio_error(400, code))
-    assert messaging.send_due(now=NOW) == {"failed": 1}
-    db.session.refresh(queued)
-    assert queued.error_code == str(code)
-    contact = db.session.get(MessagingContact, queued.user_id)
-    assert contact.bad_number == queued.to_number
-    assert contact.bad_number_code == str(code)
-    if code == 21610:
-        assert queued.user.profile.sms_opted_out_at is not None
-    # Nothing more goes to that number: the next message is skipped without a request.
-    another = messaging.queue_offer(offered(queued.user, factory.shift(start=in_days(5))))
+def queue_one(factory, offered):
+    volunteer = factory.volunteer()
+    message = messaging.queue_offer(offered(volunteer, factory.shift(start=in_days(4))))
     db.session.commit()
-    assert another.status == "skipped"
-    messaging.send_due(now=NOW + timedelta(hours=1))
-    assert len(twilio.creates) == 1
+    return message
 
 
-@pytest.mark.parametrize(
-    "failure",
-    [
-        twilio_error(429, 20429, "Too Many Requests"),
-        twilio_error(400, 30001, "Queue overflow"),
-        twilio_error(500, 20500, "Internal Server Error"),
-        twilio_error(503, 20503, "Service Unavailable"),
-        requests.ConnectTimeout("connect timeout"),
-        requests.ConnectionError("connection refused"),
-    ],
-    ids=["20429", "30001", "500", "503", "connect-timeout", "connection-error"],
-)
-def test_transient_errors_retry_with_backoff(queued, twilio, failure):
-    twilio.script.append(failure)
-    assert messaging.send_due(now=NOW) == {"pending": 1}
-    db.session.refresh(queued)
-    assert queued.attempts == 1
-    assert queued.next_attempt_at == NOW + timedelta(seconds=30)
-    assert messaging.send_due(now=NOW + timedelta(seconds=29)) == {}
-    assert messaging.send_due(now=NOW + timedelta(seconds=30)) == {"queued": 1}
-    db.session.refresh(queued)
-    assert queued.attempts == 2
-    assert queued.provider_sid is not None
-    assert len(twilio.creates) == 2
+def test_permanent_errors_mark_the_number_and_stop(twilio, factory, offered):
+    for code in (21211, 21614, 21610):
+        queued = queue_one(factory, offered)
+        before = len(twilio.creates)
+        twilio.script.append(twilio_error(400, code))
+        assert messaging.send_due(now=NOW) == {"failed": 1}, code
+        db.session.refresh(queued)
+        assert queued.error_code == str(code)
+        contact = db.session.get(MessagingContact, queued.user_id)
+        assert contact.bad_number == queued.to_number
+        assert contact.bad_number_code == str(code)
+        assert (queued.user.profile.sms_opted_out_at is not None) == (code == 21610)
+        # Nothing more goes to that number: the next message is skipped without a request.
+        another = messaging.queue_offer(offered(queued.user, factory.shift(start=in_days(5))))
+        db.session.commit()
+        assert another.status == "skipped"
+        messaging.send_due(now=NOW + timedelta(hours=1))
+        assert len(twilio.creates) == before + 1
+
+
+TRANSIENT = [
+    twilio_error(429, 20429, "Too Many Requests"),
+    twilio_error(400, 30001, "Queue overflow"),
+    twilio_error(500, 20500, "Internal Server Error"),
+    twilio_error(503, 20503, "Service Unavailable"),
+    requests.ConnectTimeout("connect timeout"),
+    requests.ConnectionError("connection refused"),
+]
+
+
+def test_transient_errors_retry_with_backoff(twilio, factory, offered):
+    for failure in TRANSIENT:
+        queued = queue_one(factory, offered)
+        before = len(twilio.creates)
+        twilio.script.append(failure)
+        assert messaging.send_due(now=NOW) == {"pending": 1}, failure
+        db.session.refresh(queued)
+        assert queued.attempts == 1
+        assert queued.next_attempt_at == NOW + timedelta(seconds=30)
+        assert messaging.send_due(now=NOW + timedelta(seconds=29)) == {}
+        assert messaging.send_due(now=NOW + timedelta(seconds=30)) == {"queued": 1}
+        db.session.refresh(queued)
+        assert queued.attempts == 2
+        assert queued.provider_sid is not None
+        assert len(twilio.creates) == before + 2
 
 
 def test_transient_errors_give_up_after_the_limit(queued, twilio, app, monkeypatch):

@@ -58,6 +58,9 @@ def test_shifts_lists_only_eligible_with_local_time_and_distance(factory, login_
     local_start = ok.starts_at.astimezone(near_zone(near))
     assert f"{local_start.hour % 12 or 12}:00" in page
     assert f'action="/shifts/{ok.id}/signup"' in page
+    arabic = text(client.get("/shifts"))
+    assert near.name_ar in arabic and ok.opportunity.title_ar in arabic
+    assert "Near Home" not in arabic
 
 
 def near_zone(institution):

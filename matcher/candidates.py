@@ -294,6 +294,11 @@ def distance_ok_np(arr: Arrays, v: np.ndarray, i: np.ndarray, km: np.ndarray) ->
 
 def availability_ok_np(arr: Arrays, v: np.ndarray, s: np.ndarray) -> np.ndarray:
     """Rule 2 on arrays: some window of v holds shift s wholly."""
+    n_v = arr.n_volunteers
+    if len(v) == n_v and n_v and (s == s[0]).all() and np.array_equal(v, np.arange(n_v)):
+        # every volunteer against one shift: one pass over all windows
+        inside = (arr.w_start <= arr.s_start[s[0]]) & (arr.s_end[s[0]] <= arr.w_end)
+        return np.bincount(arr.w_vol[inside], minlength=n_v) > 0
     owner, w = expand_ranges(arr.v_wptr[v], arr.v_wptr[v + 1])
     inside = (arr.w_start[w] <= arr.s_start[s[owner]]) & (arr.s_end[s[owner]] <= arr.w_end[w])
     return np.bincount(owner[inside], minlength=len(v)) > 0

@@ -19,18 +19,17 @@ volunteers take the place, best first, at most ``MAX_SUGGESTIONS``.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
 
 from matcher import candidates as cand
-from matcher.eligibility import REASONS, schedule_reasons
+from matcher.eligibility import REASONS
 from matcher.model import Assignment, Problem, Shift, Unfilled
 
 SCHEDULE_ORDER = ("assigned_here", "taken_elsewhere", "schedule", "caps", "available")
 MAX_SUGGESTIONS = 3
-MAX_SCHEDULE_CHECKS = 400  # volunteers checked per suggestion kind (nearest first)
 
 
 def parse_suggestion(text: str) -> dict[str, str | int | float]:
@@ -65,15 +64,10 @@ def explain_unfilled(
     """Unfilled entries (with reasons and suggestions) for every position left short."""
     assignments = list(assignments)
     filled: Counter[tuple[str, str | None]] = Counter()
-    taken: dict[int, list[Shift]] = defaultdict(list)
-    at_shift: dict[str, set[int]] = defaultdict(set)
-    vol_index = {v.id: i for i, v in enumerate(problem.volunteers)}
     for a in assignments:
         filled[(a.shift_id, a.position)] += 1
-        vi = vol_index[a.volunteer_id]
-        taken[vi].append(problem.shift_by_id[a.shift_id])
-        at_shift[a.shift_id].add(vi)
-    rest = problem.settings.min_rest_minutes
+    roster = _Roster(arr, problem, assignments)
+    rest_us = problem.settings.min_rest_minutes * 60 * 10**6
     n_v = arr.n_volunteers
     all_v = np.arange(n_v, dtype=np.int64)
     out: list[Unfilled] = []
@@ -86,35 +80,28 @@ def explain_unfilled(
         short = [(k, c - filled[(shift.id, k)]) for k, c in places if c > filled[(shift.id, k)]]
         if not short:
             continue
-        matrix = cand.static_reasons(arr, all_v, np.full(n_v, si, dtype=np.int64))
+        inst = problem.institution_of(shift)
+        km = cand.haversine_np(arr.v_lat, arr.v_lon, np.full(n_v, inst.lat), np.full(n_v, inst.lon))
+        matrix = cand.static_reasons(arr, all_v, np.full(n_v, si, dtype=np.int64), km)
         static = matrix[:, : cand.R_SKILLS]
         first = np.where(static.any(axis=1), static.argmax(axis=1), cand.ELIGIBLE)
         n_fail = static.sum(axis=1)
-        inst = problem.institution_of(shift)
-        km = cand.haversine_np(arr.v_lat, arr.v_lon, np.full(n_v, inst.lat), np.full(n_v, inst.lon))
-        schedule_cache: dict[int, tuple[str, ...]] = {}
-
-        def sched(
-            vi: int, shift: Shift = shift, cache: dict[int, tuple[str, ...]] = schedule_cache
-        ) -> tuple[str, ...]:
-            if vi not in cache:
-                cache[vi] = schedule_reasons(problem.volunteers[vi], shift, taken.get(vi, ()), rest)
-            return cache[vi]
-
+        sched = roster.codes(si, rest_us)
         for position, missing in short:
             holds = _holders(arr, position)
             reasons: Counter[str] = Counter()
             codes, counts = np.unique(first[first != cand.ELIGIBLE], return_counts=True)
             for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
                 reasons[REASONS[code]] += count
-            eligible = np.flatnonzero(first == cand.ELIGIBLE)
+            eligible = first == cand.ELIGIBLE
             if position is not None:
-                lacking = eligible[~holds[eligible]]
-                if len(lacking):
-                    reasons["skills"] += len(lacking)
-                eligible = eligible[holds[eligible]]
-            for vi in eligible.tolist():
-                reasons[_schedule_label(vi, shift.id, at_shift, sched)] += 1
+                lacking = int((eligible & ~holds).sum())
+                if lacking:
+                    reasons["skills"] += lacking
+                eligible &= holds
+            codes, counts = np.unique(sched[eligible], return_counts=True)
+            for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+                reasons[SCHEDULE_LABELS[code]] += count
             suggestions = _suggestions(
                 problem,
                 shift,
@@ -125,7 +112,6 @@ def explain_unfilled(
                 first=first,
                 holds=holds,
                 km=km,
-                at_shift=at_shift,
                 sched=sched,
             )
             ordered = {r: reasons[r] for r in (*REASONS, *SCHEDULE_ORDER) if reasons[r]}
@@ -141,6 +127,54 @@ def explain_unfilled(
     return out
 
 
+FREE, HERE, OVERLAP, REST, CAPS = range(5)
+SCHEDULE_LABELS = ("available", "assigned_here", "taken_elsewhere", "schedule", "caps")
+
+
+class _Roster:
+    """The solution's shifts per volunteer as arrays, for vectorised schedule checks."""
+
+    def __init__(self, arr: cand.Arrays, problem: Problem, assignments: list[Assignment]):
+        vol_index = {v.id: i for i, v in enumerate(problem.volunteers)}
+        shift_index = {s.id: i for i, s in enumerate(problem.shifts)}
+        av = np.array([vol_index[a.volunteer_id] for a in assignments], dtype=np.int64)
+        ash = np.array([shift_index[a.shift_id] for a in assignments], dtype=np.int64)
+        order = np.lexsort((ash, av))
+        self.arr = arr
+        self.av, self.ash = av[order], ash[order]
+        n_v = arr.n_volunteers
+        self.ptr = np.searchsorted(self.av, np.arange(n_v + 1))
+        self.count = np.diff(self.ptr)
+        dur = arr.s_end - arr.s_start
+        self.total_us = np.bincount(self.av, weights=dur[self.ash], minlength=n_v).astype(np.int64)
+
+    def codes(self, s: int, rest_us: int) -> np.ndarray:
+        """Per volunteer: FREE, HERE, OVERLAP, REST or CAPS for adding shift s (first applies).
+
+        Same rules as :func:`matcher.eligibility.schedule_reasons`.
+        """
+        arr = self.arr
+        n_v = arr.n_volunteers
+        other = self.ash
+        s_start, s_end = arr.s_start[s], arr.s_end[s]
+        here = other == s
+        overlap = (arr.s_start[other] < s_end) & (s_start < arr.s_end[other]) & ~here
+        gap = np.maximum(arr.s_start[other] - s_end, s_start - arr.s_end[other])
+        rest = ~overlap & ~here & (gap < rest_us)
+        code = np.full(n_v, FREE, dtype=np.int64)
+        ms = arr.v_max_shifts
+        cap_us = arr.v_max_hours_us
+        dur = int(s_end - s_start)
+        caps = ((ms >= 0) & (self.count + 1 > ms)) | (
+            (cap_us >= 0) & (self.total_us + dur > cap_us)
+        )
+        code[caps] = CAPS
+        code[np.unique(self.av[rest])] = REST
+        code[np.unique(self.av[overlap])] = OVERLAP
+        code[np.unique(self.av[here])] = HERE
+        return code
+
+
 def _holders(arr: cand.Arrays, position: str | None) -> np.ndarray:
     """Which volunteers hold the position's skill (everyone for an open position)."""
     n_v = arr.n_volunteers
@@ -151,23 +185,6 @@ def _holders(arr: cand.Arrays, position: str | None) -> np.ndarray:
         return np.zeros(n_v, dtype=bool)
     word, bit = index >> 6, np.uint64(1) << np.uint64(index & 63)
     return (arr.v_skills[:, word] & bit) != 0
-
-
-def _schedule_label(vi: int, shift_id: str, at_shift: dict[str, set[int]], sched) -> str:
-    if vi in at_shift.get(shift_id, ()):
-        return "assigned_here"
-    reasons = sched(vi)
-    if "overlap" in reasons:
-        return "taken_elsewhere"
-    if "rest" in reasons:
-        return "schedule"
-    if reasons:
-        return "caps"
-    return "available"
-
-
-def _free(vi: int, shift_id: str, at_shift: dict[str, set[int]], sched) -> bool:
-    return vi not in at_shift.get(shift_id, ()) and not sched(vi)
 
 
 def _suggestions(
@@ -181,19 +198,14 @@ def _suggestions(
     first: np.ndarray,
     holds: np.ndarray,
     km: np.ndarray,
-    at_shift: dict[str, set[int]],
-    sched,
+    sched: np.ndarray,
 ) -> list[str]:
     found: list[tuple[int, int, str]] = []  # (-count, order, text)
 
     def free_among(vols: np.ndarray, order_key: np.ndarray | None = None) -> list[int]:
         if order_key is not None:
             vols = vols[np.lexsort((vols, order_key[vols]))]
-        out: list[int] = []
-        for vi in vols[:MAX_SCHEDULE_CHECKS].tolist():
-            if _free(vi, shift.id, at_shift, sched):
-                out.append(vi)
-        return out
+        return vols[sched[vols] == FREE].tolist()
 
     # one static rule relaxed (the volunteer breaks only that one and holds the position)
     for code in (
@@ -269,15 +281,8 @@ def _suggestions(
             text = f"opening the {position!r} place to volunteers without it frees {n} volunteer(s)"
             found.append((-n, cand.R_SKILLS, _suggestion("skills", position, n, text)))
     # caps: eligible volunteers blocked only by max_shifts / max_hours
-    eligible = np.flatnonzero((first == cand.ELIGIBLE) & holds)
-    capped = []
-    for vi in eligible[:MAX_SCHEDULE_CHECKS].tolist():
-        if vi in at_shift.get(shift.id, ()):
-            continue
-        reasons = sched(vi)
-        if reasons and not ({"overlap", "rest"} & set(reasons)):
-            capped.append(vi)
-    if capped:
+    capped = np.flatnonzero((first == cand.ELIGIBLE) & holds & (sched == CAPS))
+    if len(capped):
         n = min(len(capped), missing)
         text = f"raising max_shifts/max_hours of {n} volunteer(s) would let them take it"
         found.append((-n, len(REASONS), _suggestion("caps", "raise", n, text)))

@@ -42,7 +42,7 @@ DEFAULT_TIME_LIMIT_S = 30.0
 CPSAT_MAX_PAIRS = 3000  # components short of their flow bound get CP-SAT up to this size
 CPSAT_SECONDARY_MAX_PAIRS = 1500  # ... and those whose secondary optimum is not proven
 CPSAT_TOTAL_PAIRS = 60000  # at most this many pairs over all CP-SAT components of one solve
-AUGMENT_MAX_VISITS = 4000  # volunteer visits per augmenting search (deterministic budget)
+AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 FAIRNESS_FLOW_MAX_ARCS = 250_000  # above this, fairness is left out of the flow (speed)
 
@@ -782,6 +782,16 @@ class _State:
             prep.a_pos[order], np.arange(len(prep.positions) + 1)
         )
         self.pair_bounds = np.searchsorted(prep.pv, np.arange(prep.arr.n_volunteers + 1))
+        # plain lists: the repair and augmenting searches index them one element at a time
+        self.st_l = prep.pstart.tolist()
+        self.er_l = prep.pend_rest.tolist()
+        self.dur_l = prep.pdur.tolist()
+        self.ps_l = prep.ps.tolist()
+        self.pv_l = prep.pv.tolist()
+        self.ms_l = prep.v_ms_rem.tolist()
+        self.dr_l = prep.v_dur_rem.tolist()
+        self.a_pair_l = prep.a_pair.tolist()
+        self.double_placed: set[int] = set()
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -789,6 +799,7 @@ class _State:
         st = cls(prep)
         positions = prep.positions
         overflow = dict(flow.overflow_to_open)
+        flow_fill = np.zeros(len(positions), dtype=np.int64)
         # locked first, then pairs; relabel the last `overflow` holders of a reserved position
         entries: dict[int, list[tuple[int, int]]] = defaultdict(list)  # pos -> (kind, idx)
         for la in flow.chosen_locked.tolist():
@@ -802,12 +813,16 @@ class _State:
                 target = q
                 if spill and j >= len(items) - spill:
                     target = int(positions.open_of_shift[positions.shift[q]])
+                flow_fill[target] += 1
                 if kind == 0:
                     st.locked_pos[idx] = target
                     st.pos_fill[target] += 1
+                elif idx in st.pair_pos:
+                    # the relaxation let the volunteer take two places of one shift
+                    st.double_placed.add(int(prep.pv[idx]))
                 else:
                     st._add(idx, target)
-        st.flow_fill = st.pos_fill.copy()
+        st.flow_fill = flow_fill
         return st
 
     def _add(self, pair: int, pos: int) -> None:
@@ -824,25 +839,27 @@ class _State:
     # -- rules ----------------------------------------------------------------------
     def _feasible(self, v: int, pairs: list[int]) -> bool:
         """The volunteer's non-locked pairs keep rules 1, 6 and 7 (locked clashes pruned)."""
-        prep = self.prep
         if not pairs:
             return True
-        ms = int(prep.v_ms_rem[v])
+        ms = self.ms_l[v]
         if ms >= 0 and len(pairs) > ms:
             return False
-        dr = int(prep.v_dur_rem[v])
-        if dr >= 0 and sum(int(prep.pdur[p]) for p in pairs) > dr:
+        dr = self.dr_l[v]
+        dur = self.dur_l
+        if dr >= 0 and sum(dur[p] for p in pairs) > dr:
             return False
-        ordered = sorted(pairs, key=lambda p: (int(prep.pstart[p]), p))
-        for a, b in itertools.pairwise(ordered):
-            if int(prep.pstart[b]) < int(prep.pend_rest[a]):
-                return False
-        return True
+        if len(pairs) == 1:
+            return True
+        st, er = self.st_l, self.er_l
+        ordered = sorted(pairs, key=st.__getitem__)
+        return all(st[b] >= er[a] for a, b in itertools.pairwise(ordered))
 
     def repair(self, prep: _Prepared) -> list[int]:
         """Keep each broken volunteer's best feasible subset; return the broken volunteers."""
         broken = [
-            v for v in sorted(self.vol_pairs) if not self._feasible(v, list(self.vol_pairs[v]))
+            v
+            for v in sorted(self.vol_pairs)
+            if v in self.double_placed or not self._feasible(v, list(self.vol_pairs[v]))
         ]
         n_levels = prep.n_levels
         for v in broken:
@@ -883,7 +900,9 @@ class _State:
     # -- augmenting chains ---------------------------------------------------------
     def _can_take(self, v: int, pair: int, drop: int | None = None) -> bool:
         current = [p for p in self.vol_pairs.get(v, ()) if p != drop]
-        if any(int(self.prep.ps[p]) == int(self.prep.ps[pair]) for p in current):
+        ps = self.ps_l
+        s = ps[pair]
+        if any(ps[p] == s for p in current):
             return False
         return self._feasible(v, [*current, pair])
 
@@ -906,7 +925,6 @@ class _State:
         return self.arcs_by_pos[lo:hi].tolist()
 
     def _augment_one(self, q0: int) -> bool:
-        prep = self.prep
         parent: dict[int, tuple[int, int, int, int]] = {}  # pos -> (prev pos, vol, pair, drop)
         seen_pos = {q0}
         seen_vol: set[int] = set()
@@ -915,8 +933,8 @@ class _State:
         while queue:
             q = queue.popleft()
             for a in self._arcs_at(q):
-                pair = int(prep.a_pair[a])
-                v = int(prep.pv[pair])
+                pair = self.a_pair_l[a]
+                v = self.pv_l[pair]
                 if v in seen_vol:
                     continue
                 if pair in self.pair_pos:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from matcher.eligibility import REASONS, pair_reasons, positions_for
+from matcher.eligibility import pair_reasons, positions_for, schedule_reasons
 from matcher.explain import parse_suggestion
 from matcher.model import Settings
 from matcher.solver import solve
@@ -94,9 +94,14 @@ def test_assigned_here_for_second_position_of_same_shift():
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_static_reason_counts_match_scalar_rules(seed):
+def test_reason_counts_match_scalar_rules(seed):
     problem = random_problem(seed, volunteers=15, shifts=8, institutions=3, days=2)
     solution = solve(problem, threads=1, time_limit=5)
+    taken_by: dict[str, set[str]] = {}
+    shifts_of: dict[str, list[str]] = {}
+    for a in solution.assignments:
+        taken_by.setdefault(a.shift_id, set()).add(a.volunteer_id)
+        shifts_of.setdefault(a.volunteer_id, []).append(a.shift_id)
     for u in solution.unfilled:
         shift = problem.shift_by_id[u.shift_id]
         inst = problem.institution_of(shift)
@@ -107,8 +112,22 @@ def test_static_reason_counts_match_scalar_rules(seed):
                 expected[reasons[0]] += 1
             elif u.position is not None and u.position not in positions_for(vol, shift):
                 expected["skills"] += 1
-        got = {k: v for k, v in u.reasons.items() if k in REASONS}
-        assert got == dict(expected)
+            elif vol.id in taken_by.get(shift.id, ()):
+                expected["assigned_here"] += 1
+            else:
+                mine = [problem.shift_by_id[s] for s in shifts_of.get(vol.id, [])]
+                why = schedule_reasons(vol, shift, mine, problem.settings.min_rest_minutes)
+                label = (
+                    "taken_elsewhere"
+                    if "overlap" in why
+                    else "schedule"
+                    if "rest" in why
+                    else "caps"
+                    if why
+                    else "available"
+                )
+                expected[label] += 1
+        assert dict(u.reasons) == dict(expected)
         assert sum(u.reasons.values()) == len(problem.volunteers)
         for text in u.suggestions:
             parsed = parse_suggestion(text)

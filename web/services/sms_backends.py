@@ -143,8 +143,27 @@ class TwilioBackend:
         for found in self.client.messages.list(to=to, date_sent_after=since, limit=50):
             if message.template_sid is None and (found.body or "") != message.body:
                 continue
+            created = getattr(found, "date_created", None)
+            if created is not None and created < since:
+                continue  # an earlier message with the same text
+            if found.sid and _sid_taken(found.sid, message.id):
+                continue
             return SendResult(sid=found.sid, status=found.status or "queued")
         return None
+
+
+def _sid_taken(sid: str, message_id: int) -> bool:
+    import sqlalchemy as sa
+
+    from web.extensions import db
+
+    return bool(
+        db.session.scalar(
+            sa.select(OutboundMessage.id).where(
+                OutboundMessage.provider_sid == sid, OutboundMessage.id != message_id
+            )
+        )
+    )
 
 
 def _whatsapp(number: str) -> str:

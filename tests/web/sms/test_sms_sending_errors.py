@@ -178,3 +178,22 @@ def test_a_status_callback_reconciles_a_row_left_submitting(queued, twilio, clie
     assert response.status_code == 204
     db.session.refresh(queued)
     assert (queued.status, queued.provider_sid) == ("sent", "SM" + "7" * 32)
+
+
+def test_reconciling_ignores_an_older_message_with_the_same_text(queued, twilio):
+    twilio.script.append(requests.ReadTimeout("read timed out"))
+    messaging.send_due(now=NOW)
+    db.session.refresh(queued)
+    twilio.listed = [
+        {
+            "sid": "SM" + "8" * 32,
+            "status": "delivered",
+            "to": queued.to_number,
+            "body": queued.body,
+            "date_created": "Mon, 01 Jan 2024 10:00:00 +0000",
+        }
+    ]
+    outcome = messaging.reconcile_submitting(now=NOW + timedelta(minutes=5))
+    assert outcome == {"found": 0, "unconfirmed": 1}
+    [listing] = [r for r in twilio.requests if r.method == "GET"]
+    assert listing.params["To"] == queued.to_number

@@ -70,8 +70,16 @@ def explain_unfilled(
     rest_us = problem.settings.min_rest_minutes * 60 * 10**6
     n_v = arr.n_volunteers
     all_v = np.arange(n_v, dtype=np.int64)
-    out: list[Unfilled] = []
-    for si, shift in enumerate(problem.shifts):
+    km_cache: dict[str, np.ndarray] = {}
+    out: list[tuple[int, Unfilled]] = []
+    inst_index = {inst.id: i for i, inst in enumerate(problem.institutions)}
+    # by institution, so that one distance vector serves all of its shifts
+    order = sorted(
+        range(len(problem.shifts)),
+        key=lambda i: (inst_index[problem.shifts[i].institution_id], i),
+    )
+    for si in order:
+        shift = problem.shifts[si]
         places: list[tuple[str | None, int]] = [
             (k, int(c)) for k, c in sorted(shift.required_skills.items()) if c > 0
         ]
@@ -81,7 +89,12 @@ def explain_unfilled(
         if not short:
             continue
         inst = problem.institution_of(shift)
-        km = cand.haversine_np(arr.v_lat, arr.v_lon, np.full(n_v, inst.lat), np.full(n_v, inst.lon))
+        km = km_cache.get(inst.id)
+        if km is None:
+            km_cache.clear()
+            km = km_cache[inst.id] = cand.haversine_np(
+                arr.v_lat, arr.v_lon, np.full(n_v, inst.lat), np.full(n_v, inst.lon)
+            )
         matrix = cand.static_reasons(arr, all_v, np.full(n_v, si, dtype=np.int64), km)
         static = matrix[:, : cand.R_SKILLS]
         first = np.where(static.any(axis=1), static.argmax(axis=1), cand.ELIGIBLE)
@@ -116,15 +129,19 @@ def explain_unfilled(
             )
             ordered = {r: reasons[r] for r in (*REASONS, *SCHEDULE_ORDER) if reasons[r]}
             out.append(
-                Unfilled(
-                    shift_id=shift.id,
-                    position=position,
-                    missing=missing,
-                    reasons=ordered,
-                    suggestions=tuple(suggestions),
+                (
+                    si,
+                    Unfilled(
+                        shift_id=shift.id,
+                        position=position,
+                        missing=missing,
+                        reasons=ordered,
+                        suggestions=tuple(suggestions),
+                    ),
                 )
             )
-    return out
+    out.sort(key=lambda item: item[0])
+    return [u for _, u in out]
 
 
 FREE, HERE, OVERLAP, REST, CAPS = range(5)

@@ -45,6 +45,9 @@ CPSAT_TOTAL_PAIRS = 60000  # at most this many pairs over all CP-SAT components 
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 FAIRNESS_FLOW_MAX_ARCS = 250_000  # above this, fairness is left out of the flow (speed)
+MCF_PRUNE_ABOVE = 250_000  # min-cost flow on pruned pair arcs above this many
+MCF_KEEP_PER_POSITION = 12  # cheapest pair arcs kept per position (at least)
+MCF_KEEP_PER_PLACE = 4  # ... and per place of the position
 
 Progress = Callable[[str], None]
 
@@ -587,8 +590,11 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
     )
 
 
-def _max_flow(net: _Network, prep: _Prepared, min_level: int, locked_only: bool = False) -> int:
-    """Max flow of the relaxation restricted to positions of level >= min_level."""
+def _max_flow(
+    net: _Network, prep: _Prepared, min_level: int, locked_only: bool = False
+) -> tuple[int, np.ndarray]:
+    """Max flow of the relaxation restricted to positions of level >= min_level, and which
+    arcs of the network carry flow in it."""
     positions = prep.positions
     n_pos = len(positions)
     pos_level = prep.level[positions.shift] if n_pos else np.zeros(0, np.int64)
@@ -601,14 +607,17 @@ def _max_flow(net: _Network, prep: _Prepared, min_level: int, locked_only: bool 
     tail = np.concatenate([net.tail[keep], net.pos_base + sink_pos, [SOURCE]])
     head = np.concatenate([net.head[keep], np.full(len(sink_pos), SINK), [LOCK_SOURCE]])
     cap = np.concatenate([net.cap[keep], positions.capacity[sink_pos], [max(1, len(prep.lk_v))]])
+    used = np.zeros(len(net.tail), dtype=bool)
     if not len(tail):
-        return 0
+        return 0, used
     mf = max_flow.SimpleMaxFlow()
     mf.add_arcs_with_capacity(tail, head, cap)
     status = mf.solve(SOURCE, SINK)
     if status != mf.OPTIMAL:
         raise RuntimeError(f"max flow failed with status {status}")
-    return int(mf.optimal_flow())
+    n_keep = int(keep.sum())
+    used[np.flatnonzero(keep)] = mf.flows(np.arange(n_keep)) > 0
+    return int(mf.optimal_flow()), used
 
 
 def _in_slices(n: int, *slices: slice) -> np.ndarray:
@@ -633,27 +642,41 @@ def _solve_flow(prep: _Prepared) -> _Flow:
         return _Flow(0, np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True)
     fairness = len(prep.a_pair) <= FAIRNESS_FLOW_MAX_ARCS
     net = _build_network(prep, fairness)
-    total = _max_flow(net, prep, 1)
+    total, used = _max_flow(net, prep, 1)
     if total == 0:
         return _Flow(0, np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True)
-    locked_max = _max_flow(net, prep, 1, locked_only=True) if len(prep.lk_v) else 0
+    locked_max = _max_flow(net, prep, 1, locked_only=True)[0] if len(prep.lk_v) else 0
     rank = {1: total}
     for lv in range(2, prep.n_levels + 1):
-        rank[lv] = _max_flow(net, prep, lv)
+        rank[lv], used_lv = _max_flow(net, prep, lv)
+        used |= used_lv
     count = {lv: rank[lv] - rank.get(lv + 1, 0) for lv in rank}
+    pruned = _prune(net, prep, used)
 
     pos_level = prep.level[positions.shift]
     level_base = net.n_nodes
     n_nodes = level_base + prep.n_levels + 1
-    tail = np.concatenate(
-        [net.tail, net.pos_base + np.arange(n_pos), level_base + np.arange(1, prep.n_levels + 1)]
+    sink_tail = np.concatenate(
+        [net.pos_base + np.arange(n_pos), level_base + np.arange(1, prep.n_levels + 1)]
     )
-    head = np.concatenate([net.head, level_base + pos_level, np.full(prep.n_levels, SINK)])
-    cap = np.concatenate(
-        [net.cap, positions.capacity, [count[lv] for lv in range(1, prep.n_levels + 1)]]
+    sink_head = np.concatenate([level_base + pos_level, np.full(prep.n_levels, SINK)])
+    sink_cap = np.concatenate(
+        [positions.capacity, [count[lv] for lv in range(1, prep.n_levels + 1)]]
+    ).astype(np.int64)
+    attempts = (
+        [(pruned, True), (None, True), (None, False)]
+        if pruned is not None
+        else [
+            (None, True),
+            (None, False),
+        ]
     )
-    cost = np.concatenate([net.cost, np.zeros(n_pos + prep.n_levels, dtype=np.int64)])
-    for force_locked in (True, False):
+    for arcs, force_locked in attempts:
+        sel = np.arange(len(net.tail)) if arcs is None else arcs
+        tail = np.concatenate([net.tail[sel], sink_tail])
+        head = np.concatenate([net.head[sel], sink_head])
+        cap = np.concatenate([net.cap[sel], sink_cap])
+        cost = np.concatenate([net.cost[sel], np.zeros(len(sink_tail), dtype=np.int64)])
         smcf = min_cost_flow.SimpleMinCostFlow()
         smcf.add_arcs_with_capacity_and_unit_cost(tail, head, cap, cost)
         supplies = np.zeros(n_nodes, dtype=np.int64)
@@ -671,7 +694,8 @@ def _solve_flow(prep: _Prepared) -> _Flow:
             break
     else:
         raise RuntimeError(f"min cost flow failed with status {status}")
-    flows = smcf.flows(np.arange(len(net.tail)))
+    flows = np.zeros(len(net.tail), dtype=np.int64)
+    flows[sel] = smcf.flows(np.arange(len(sel)))
     pair_flow = flows[net.pair_arcs]
     lock_flow = flows[net.lock_arcs]
     spill_flow = flows[net.spill_arcs]
@@ -684,8 +708,32 @@ def _solve_flow(prep: _Prepared) -> _Flow:
             for q, f in zip(net.spill_from.tolist(), spill_flow.tolist(), strict=True)
             if f
         },
-        exact_costs=fairness or not prep.fairness_unit,
+        exact_costs=(fairness or not prep.fairness_unit) and arcs is None,
     )
+
+
+def _prune(net: _Network, prep: _Prepared, used: np.ndarray) -> np.ndarray | None:
+    """Arcs for a faster min-cost flow on big networks, or None to use them all.
+
+    Keeps every arc that is not a pair arc, every arc some max flow used (so the level counts
+    stay reachable in practice; the caller falls back to all arcs otherwise) and the cheapest
+    pair arcs of each position. The bound never depends on this: it comes from the max flows.
+    """
+    pair = net.pair_arcs
+    n_pair = pair.stop - pair.start
+    if n_pair <= MCF_PRUNE_ABOVE:
+        return None
+    keep = np.ones(len(net.tail), dtype=bool)
+    keep[pair] = used[pair]
+    ids = np.arange(pair.start, pair.stop)
+    heads = net.head[ids]
+    order = np.lexsort((ids, net.cost[ids], heads))
+    hs = heads[order]
+    rank = np.arange(len(hs)) - np.searchsorted(hs, hs, side="left")
+    cap = prep.positions.capacity[hs - net.pos_base]
+    cheap = ids[order][rank < np.maximum(MCF_KEEP_PER_POSITION, MCF_KEEP_PER_PLACE * cap)]
+    keep[cheap] = True
+    return np.flatnonzero(keep)
 
 
 # ---------------------------------------------------------------------- components
@@ -792,6 +840,7 @@ class _State:
         self.dr_l = prep.v_dur_rem.tolist()
         self.a_pair_l = prep.a_pair.tolist()
         self.double_placed: set[int] = set()
+        self.arcs_cache: dict[int, list[int]] = {}
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -899,7 +948,10 @@ class _State:
 
     # -- augmenting chains ---------------------------------------------------------
     def _can_take(self, v: int, pair: int, drop: int | None = None) -> bool:
-        current = [p for p in self.vol_pairs.get(v, ()) if p != drop]
+        mine = self.vol_pairs.get(v)
+        if not mine:
+            return True  # a candidate pair alone keeps the caps (pruned in _prepare)
+        current = [p for p in mine if p != drop]
         ps = self.ps_l
         s = ps[pair]
         if any(ps[p] == s for p in current):
@@ -921,8 +973,11 @@ class _State:
         return won
 
     def _arcs_at(self, q: int) -> list[int]:
-        lo, hi = int(self.arcs_pos_bounds[q]), int(self.arcs_pos_bounds[q + 1])
-        return self.arcs_by_pos[lo:hi].tolist()
+        arcs = self.arcs_cache.get(q)
+        if arcs is None:
+            lo, hi = int(self.arcs_pos_bounds[q]), int(self.arcs_pos_bounds[q + 1])
+            arcs = self.arcs_cache[q] = self.arcs_by_pos[lo:hi].tolist()
+        return arcs
 
     def _augment_one(self, q0: int) -> bool:
         parent: dict[int, tuple[int, int, int, int]] = {}  # pos -> (prev pos, vol, pair, drop)

@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -278,14 +279,26 @@ def _verdict(
     zone: ZoneInfo,
     rest: int,
 ) -> Verdict:
-    mshift = shift_model(shift)
-    minst = institution_model(shift.institution)
-    reasons = rules.pair_reasons(volunteer, mshift, minst)
-    reasons += schedule_check(volunteer, mshift, taken, zone, rest)
+    return verdict_for(
+        volunteer, shift_model(shift), institution_model(shift.institution), taken, zone, rest
+    )
+
+
+def verdict_for(
+    volunteer: m.Volunteer,
+    shift: m.Shift,
+    institution: m.Institution,
+    taken: Sequence[m.Shift],
+    zone: ZoneInfo,
+    rest: int,
+) -> Verdict:
+    """Every rule for matcher objects: the static pair rules, then clash and weekly caps."""
+    reasons = rules.pair_reasons(volunteer, shift, institution)
+    reasons += schedule_check(volunteer, shift, taken, zone, rest)
     return Verdict(
         reasons=reasons,
-        positions=rules.positions_for(volunteer, mshift),
-        distance_km=rules.distance_km(volunteer, minst),
+        positions=rules.positions_for(volunteer, shift),
+        distance_km=rules.distance_km(volunteer, institution),
     )
 
 
@@ -372,10 +385,32 @@ def date_range(
     return max(start, now), end
 
 
+CANDIDATE_COLUMNS = (
+    Shift.id,
+    Shift.institution_id,
+    Shift.starts_at,
+    Shift.ends_at,
+    Shift.needed,
+    Shift.open_places,
+    Shift.open_taken,
+    Shift.gender,
+    Shift.min_age,
+    Shift.languages,
+    Shift.priority,
+    Institution.lat,
+    Institution.lon,
+    Institution.kind,
+)
+
+
 def candidate_query(
     profile: VolunteerProfile, filters: ShiftFilters, start: datetime, end: datetime
-) -> sa.Select[tuple[Shift]]:
-    """Open, future shifts of open opportunities within the range and the radius's bounding box."""
+) -> sa.Select[Any]:
+    """Open, future shifts of open opportunities within the range and the radius's bounding box.
+
+    Plain columns, not ORM objects: the rules run on light rows, and only the shifts of the page
+    are then loaded as objects.
+    """
     point = home_point(profile)
     assert point is not None
     lat_lo, lat_hi, lon_lo, lon_hi = bounding_box(point[0], point[1], profile.travel_radius_km)
@@ -385,7 +420,7 @@ def candidate_query(
         Assignment.state.in_(sorted(ACTIVE_STATES)),
     )
     query = (
-        sa.select(Shift)
+        sa.select(*CANDIDATE_COLUMNS)
         .join(Institution, Institution.id == Shift.institution_id)
         .join(Opportunity, Opportunity.id == Shift.opportunity_id)
         .where(
@@ -397,11 +432,6 @@ def candidate_query(
             Institution.lat.between(lat_lo, lat_hi),
             Institution.lon.between(lon_lo, lon_hi),
             ~mine,
-        )
-        .options(
-            joinedload(Shift.institution),
-            joinedload(Shift.opportunity),
-            selectinload(Shift.requirements).joinedload(ShiftSkillRequirement.skill),
         )
         .order_by(Shift.starts_at, Shift.id)
     )
@@ -456,43 +486,111 @@ def shifts_i_can_do(
     )
     query = candidate_query(profile, filters, start, end)
     skip = (page.page - 1) * per_page
-    batch = 200
+    batch = 500
     scanned = 0
-    while scanned < MAX_SCAN:
-        rows = db.session.scalars(query.limit(batch).offset(scanned)).unique().all()
+    chosen: list[tuple[int, Verdict, int]] = []
+    institutions: dict[int, m.Institution] = {}
+    while scanned < MAX_SCAN and not page.has_next:
+        rows = db.session.execute(query.limit(batch).offset(scanned)).all()
         scanned += len(rows)
-        for shift in rows:
+        requirements = _requirements_of([row.id for row in rows])
+        for row in rows:
+            # Most candidates fail on availability: ask that rule first, before building models.
+            if rules.covering_window(volunteer, row.starts_at, row.ends_at) is None:
+                continue
+            reserved = requirements.get(row.id, {})
+            mshift = m.Shift(
+                id=shift_key(row.id),
+                institution_id=institution_key(row.institution_id),
+                start=row.starts_at,
+                end=row.ends_at,
+                needed=row.needed,
+                required_skills={code: places for code, (places, _) in reserved.items()},
+                gender=row.gender,
+                min_age=row.min_age,
+                languages=frozenset(row.languages or ()),
+                priority=row.priority,
+            )
+            minst = institutions.get(row.institution_id)
+            if minst is None:
+                minst = m.Institution(
+                    id=institution_key(row.institution_id), lat=row.lat, lon=row.lon, kind=row.kind
+                )
+                institutions[row.institution_id] = minst
             who = volunteer
             if age_changes:
                 who = dataclasses.replace(
-                    volunteer, age=profile.age_on(shift.starts_at.astimezone(zone).date())
+                    volunteer, age=profile.age_on(row.starts_at.astimezone(zone).date())
                 )
-            near = [
-                t
-                for t in taken
-                if t.end > shift.starts_at - rest_delta - timedelta(days=7)
-                and t.start < shift.ends_at + rest_delta + timedelta(days=7)
-            ]
-            verdict = _verdict(who, shift, near, zone, rest)
+            low = row.starts_at - rest_delta - timedelta(days=7)
+            high = row.ends_at + rest_delta + timedelta(days=7)
+            near = [t for t in taken if t.end > low and t.start < high]
+            verdict = verdict_for(who, mshift, minst, near, zone, rest)
             if not verdict.ok:
                 continue
             if skip:
                 skip -= 1
                 continue
-            if len(page.items) == per_page:
+            if len(chosen) == per_page:
                 page.has_next = True
-                return page
-            page.items.append(
-                ShiftOption(
-                    shift=shift,
-                    distance_km=verdict.distance_km or 0.0,
-                    free=free_for(shift, verdict.positions),
-                    positions=verdict.positions,
-                )
+                break
+            free = sum(
+                max(0, row.open_places - row.open_taken)
+                if position is None
+                else max(0, reserved[position][0] - reserved[position][1])
+                for position in verdict.positions
             )
+            chosen.append((row.id, verdict, free))
         if len(rows) < batch:
             break
+    page.items = _options(chosen)
     return page
+
+
+def _requirements_of(shift_ids: list[int]) -> dict[int, dict[str, tuple[int, int]]]:
+    """Reserved places per shift: skill code -> (places, taken)."""
+    found: dict[int, dict[str, tuple[int, int]]] = {}
+    if not shift_ids:
+        return found
+    rows = db.session.execute(
+        sa.select(
+            ShiftSkillRequirement.shift_id,
+            Skill.code,
+            ShiftSkillRequirement.places,
+            ShiftSkillRequirement.taken,
+        )
+        .join(Skill, Skill.id == ShiftSkillRequirement.skill_id)
+        .where(ShiftSkillRequirement.shift_id.in_(shift_ids))
+    )
+    for shift_id, code, places, taken in rows:
+        found.setdefault(shift_id, {})[code] = (places, taken)
+    return found
+
+
+def _options(chosen: list[tuple[int, Verdict, int]]) -> list[ShiftOption]:
+    """The chosen shifts as objects (institution, opportunity, requirements loaded), in order."""
+    if not chosen:
+        return []
+    shifts = db.session.scalars(
+        sa.select(Shift)
+        .where(Shift.id.in_([shift_id for shift_id, _, _ in chosen]))
+        .options(
+            joinedload(Shift.institution),
+            joinedload(Shift.opportunity),
+            selectinload(Shift.requirements).joinedload(ShiftSkillRequirement.skill),
+        )
+    ).unique()
+    by_id = {shift.id: shift for shift in shifts}
+    return [
+        ShiftOption(
+            shift=by_id[shift_id],
+            distance_km=verdict.distance_km or 0.0,
+            free=free,
+            positions=verdict.positions,
+        )
+        for shift_id, verdict, free in chosen
+        if shift_id in by_id
+    ]
 
 
 # ---- the profile ---------------------------------------------------------------------------

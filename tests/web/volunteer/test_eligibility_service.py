@@ -172,3 +172,16 @@ def test_shifts_i_can_do_filters_and_incomplete_profile(factory):
     by_skill = shifts_i_can_do(vol, ShiftFilters(skill_id=factory.skill("sign_language").id))
     assert [o.shift.id for o in by_skill.items] == [in_giza.id]
     assert shifts_i_can_do(factory.user("volunteer"), ShiftFilters()).incomplete
+
+
+def test_free_places_count_only_the_positions_i_can_fill(factory):
+    shift = factory.shift(needed=3, skills={"music": 1})
+    musician, other = factory.volunteer(skills=("music",)), factory.volunteer()
+    first = shifts_i_can_do(musician, ShiftFilters()).items
+    assert [(o.shift.id, o.free, o.positions) for o in first] == [(shift.id, 3, ("music", None))]
+    sign_up(factory.volunteer(), shift)
+    sign_up(factory.volunteer(), shift)  # the two open places are gone
+    [mine] = shifts_i_can_do(musician, ShiftFilters()).items
+    [theirs] = shifts_i_can_do(other, ShiftFilters()).items
+    assert (mine.free, mine.waitlist) == (1, False)
+    assert (theirs.free, theirs.waitlist) == (0, True)

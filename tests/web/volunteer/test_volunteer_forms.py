@@ -262,6 +262,8 @@ def test_add_exceptions_whole_day_part_and_extra(factory, login_as):
     ]
     page = text(client.get("/availability", headers=EN))
     assert "Whole day" in page and "Extra time available" in page
+    shown = date.fromisoformat(future(10))
+    assert f"{shown:%B} {shown.day}, {shown.year}" in page  # e.g. "Monday, December 7, 2026"
     assert client.post(f"/availability/exceptions/{rows[0].id}/delete").status_code == 303
     assert len(exceptions_of(vol)) == 2
 

@@ -114,6 +114,7 @@ PROFILE_BAD = [
     ({"max_shifts_per_week": "1.5"}, "Enter a whole number."),
     ({"max_hours_per_week": "500"}, "Enter a number from 1 to 80."),
     ({"preferred_institutions": ["99999"]}, "Choose from the list."),
+    ({"governorate": "", "use_centre": "Use"}, "Choose your governorate first."),
 ]
 
 

@@ -95,7 +95,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("channel IN ('sms', 'whatsapp')", name=op.f('ck_outbound_message_channel_known')),
-    sa.CheckConstraint("kind IN ('verification', 'offer', 'replacement_offer', 'confirmation', 'cancellation', 'withdrawal', 'reminder', 'digest')", name=op.f('ck_outbound_message_kind_known')),
+    sa.CheckConstraint("kind IN ('verification', 'offer', 'replacement_offer', 'confirmation', 'cancellation', 'withdrawal', 'change', 'reminder', 'digest')", name=op.f('ck_outbound_message_kind_known')),
     sa.CheckConstraint("locale IN ('ar', 'en')", name=op.f('ck_outbound_message_locale_known')),
     sa.CheckConstraint("status IN ('pending', 'submitting', 'unconfirmed', 'skipped', 'accepted', 'scheduled', 'queued', 'sending', 'sent', 'delivered', 'read', 'undelivered', 'failed')", name=op.f('ck_outbound_message_status_known')),
     sa.CheckConstraint('attempts >= 0', name=op.f('ck_outbound_message_attempts_positive')),

@@ -21,6 +21,7 @@ KIND_LABELS = {
     "confirmation": _l("Confirmation"),
     "cancellation": _l("Cancellation"),
     "withdrawal": _l("Offer withdrawn"),
+    "change": _l("Time changed"),
     "reminder": _l("Reminder"),
     "digest": _l("Weekly digest"),
 }

@@ -30,6 +30,7 @@ MESSAGE_KINDS = (
     "confirmation",
     "cancellation",
     "withdrawal",
+    "change",
     "reminder",
     "digest",
 )

@@ -35,7 +35,7 @@ from web.models import (
 from web.models.messaging import FINAL_STATUSES, STATUS_RANK
 from web.services import audit
 from web.services.matching_problem import parse_key
-from web.services.shifts import shift_cancelled
+from web.services.shifts import shift_cancelled, shift_changed
 from web.services.sms_backends import PERMANENT_CODES, TRANSIENT_CODES, SendError, get_backend
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ VERIFICATION_RESEND_SECONDS = 60
 SUBMIT_RECONCILE_AFTER = timedelta(minutes=3)
 # Kinds about a change to a shift: these may break quiet hours on the day of the shift.
 CHANGE_KINDS = frozenset(
-    {"offer", "replacement_offer", "confirmation", "cancellation", "withdrawal"}
+    {"offer", "replacement_offer", "confirmation", "cancellation", "withdrawal", "change"}
 )
 NAME_MAX = 28
 ADDRESS_MAX = 40
@@ -163,6 +163,14 @@ def _t_withdrawal(v: dict[str, Any]) -> str:
     )
 
 
+def _t_change(v: dict[str, Any]) -> str:
+    return _(
+        "Time changed: %(place)s is now %(when)s. Please tell us if you cannot come.",
+        place=v["place"],
+        when=v["when"],
+    )
+
+
 def _t_reminder(v: dict[str, Any]) -> str:
     return ngettext(
         "Reminder: in %(num)d hour, %(place)s (%(when)s). %(address)s",
@@ -199,6 +207,7 @@ TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "confirmation": _t_confirmation,
     "cancellation": _t_cancellation,
     "withdrawal": _t_withdrawal,
+    "change": _t_change,
     "reminder": _t_reminder,
     "digest": _t_digest,
     "verification": _t_verification,
@@ -406,6 +415,22 @@ def on_shift_cancelled(shift: Shift, assignments: Iterable[Assignment] = (), **_
     """Receiver of ``shifts.shift_cancelled``: a notice to everyone the cancellation removed."""
     for assignment in assignments:
         _queue_about(assignment, "cancellation")
+
+
+def on_shift_changed(shift: Shift, before: dict[str, Any] | None = None, **_: Any) -> None:
+    """Receiver of ``shifts.shift_changed``: when the start moved, tell everyone holding a place."""
+    if before is None or before.get("starts_at") == shift.starts_at.isoformat():
+        return
+    holders = db.session.scalars(
+        sa.select(Assignment).where(
+            Assignment.shift_id == shift.id, Assignment.state.in_(("offered", "confirmed"))
+        )
+    ).all()
+    for assignment in holders:
+        volunteer = assignment.volunteer
+        values = shift_values(shift, recipient_locale(volunteer))
+        key = f"change:{assignment.id}:{int(shift.starts_at.timestamp())}"
+        enqueue(volunteer, "change", key, values, assignment=assignment)
 
 
 def reminder_hours() -> list[int]:
@@ -629,6 +654,9 @@ def _still_relevant(message: OutboundMessage, now: datetime) -> str | None:
     if message.kind in ("offer", "replacement_offer"):
         if assignment.state != "offered" or shift.status != "open" or shift.starts_at <= now:
             return "offer no longer open"
+    elif message.kind == "change":
+        if assignment.state not in ("offered", "confirmed") or shift.status != "open":
+            return "no longer on the shift"
     elif message.kind in ("reminder", "confirmation"):
         if assignment.state != "confirmed" or shift.status != "open" or shift.starts_at <= now:
             return "no longer confirmed"
@@ -934,3 +962,4 @@ def resend(message: OutboundMessage, actor: User | None) -> None:
 
 
 shift_cancelled.connect(on_shift_cancelled)
+shift_changed.connect(on_shift_changed)

@@ -371,3 +371,30 @@ def test_a_sent_verification_code_is_not_kept_in_clear(factory):
     db.session.refresh(message)
     assert message.status == "sent"
     assert "******" in message.body
+
+
+def test_moving_a_shift_tells_the_volunteers_holding_places(factory, offered):
+    from zoneinfo import ZoneInfo
+
+    from web.services.shifts import ShiftDetails, update_shift
+
+    institution = factory.institution(name_en="Dar Al Amal")
+    manager = factory.user("manager", managed_institutions=[institution])
+    shift = factory.shift(factory.opportunity(institution), start=in_days(4, 8), needed=2)
+    volunteer = factory.volunteer(locale="en")
+    offered(volunteer, shift)
+    local = shift.starts_at.astimezone(ZoneInfo("Africa/Cairo"))
+    details = ShiftDetails(needed=2)
+    # Same times: no notice.
+    update_shift(
+        manager, shift, local.date(), local.time(), (local + timedelta(hours=3)).time(), details
+    )
+    assert rows(kind="change") == []
+    later = local + timedelta(hours=2)
+    update_shift(
+        manager, shift, later.date(), later.time(), (later + timedelta(hours=3)).time(), details
+    )
+    [notice] = rows(kind="change")
+    assert notice.user_id == volunteer.id
+    assert notice.body.startswith("Time changed: Dar Al Amal is now")
+    assert later.strftime("%H:%M") in notice.body

@@ -52,7 +52,13 @@ def _labels() -> dict[str, Any]:
         "channel_label": lambda c: CHANNEL_LABELS.get(c, c),
         "cost_estimate": messaging.cost_estimate,
         "currency": current_app.config.get("SMS_PRICE_CURRENCY", "USD"),
+        "ltr": isolate_ltr,
     }
+
+
+def isolate_ltr(text: str | None) -> str:
+    """Wrap a phone number in a left-to-right isolate so it reads right inside Arabic text."""
+    return f"\u2066{text or ''}\u2069"
 
 
 # --- Twilio webhooks ----------------------------------------------------------------------------
@@ -155,7 +161,7 @@ def verify_send() -> Response | tuple[str, int]:
     except messaging.VerificationError as exc:
         flash(str(exc.message), "error")
         return _verify_page(CodeForm(), exc.status)
-    flash(_("We sent a code to %(phone)s.", phone=current_user.phone), "success")
+    flash(_("We sent a code to %(phone)s.", phone=isolate_ltr(current_user.phone)), "success")
     return redirect(url_for("sms.verify"))
 
 

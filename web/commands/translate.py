@@ -37,8 +37,7 @@ def extract() -> None:
         "--no-wrap",
         "-o",
         str(POT),
-        "web",
-        "matcher",
+        ".",  # babel.cfg's patterns (web/**.py ...) are relative to this directory
     )
 
 

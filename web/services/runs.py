@@ -726,11 +726,27 @@ def shift_table(run: MatchingRun) -> list[dict[str, Any]]:
     return rows
 
 
+# Run statuses and the matcher's solution statuses as a user reads them.
+STATUS_LABELS = {
+    "queued": _l("Queued"),
+    "running": _l("Running"),
+    "proposed": _l("Proposed"),
+    "published": _l("Published"),
+    "discarded": _l("Discarded"),
+    "failed": _l("Failed"),
+    "OPTIMAL": _l("optimal"),
+    "FILL_OPTIMAL": _l("most places possible"),
+    "FEASIBLE": _l("not proven best"),
+    "EMPTY": _l("nothing to fill"),
+}
+
+
 def summary_lines(run: MatchingRun) -> list[str]:
     """The headline of a run in the active language, shared by the page and the CLI."""
     m = run.metrics or {}
+    status = STATUS_LABELS.get(run.status, run.status)
     lines = [
-        str(_l("Run %(id)s: %(status)s", id=run.id, status=run.status)),
+        str(_l("Run %(id)s: %(status)s", id=run.id, status=status)),
         str(_l("Scope: %(scope)s", scope=describe_scope(run.scope_kind, run.scope_ids))),
     ]
     if run.status == "failed":
@@ -745,7 +761,7 @@ def summary_lines(run: MatchingRun) -> list[str]:
                     filled=m["filled"],
                     demand=m["demand"],
                     bound=m["upper_bound"],
-                    status=m["status"],
+                    status=STATUS_LABELS.get(m["status"], m["status"]),
                 )
             )
         )

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from matcher import candidates as cand
-from matcher.eligibility import REASONS
+from matcher.eligibility import DISTANCE_EPS_KM, REASONS
 from matcher.model import Assignment, Problem, Shift, Unfilled
 
 SCHEDULE_ORDER = ("assigned_here", "taken_elsewhere", "schedule", "caps", "available")
@@ -95,14 +95,21 @@ def explain_unfilled(
             km = km_cache[inst.id] = cand.haversine_np(
                 arr.v_lat, arr.v_lon, np.full(n_v, inst.lat), np.full(n_v, inst.lon)
             )
-        matrix = cand.static_reasons(arr, all_v, np.full(n_v, si, dtype=np.int64), km)
-        static = matrix[:, : cand.R_SKILLS]
+        # only volunteers available or near enough can fail a single rule: the others fail
+        # availability and distance at least, and count under availability
+        covered = cand.availability_ok_np(arr, all_v, np.full(n_v, si, dtype=np.int64))
+        near = km <= arr.v_radius + DISTANCE_EPS_KM + cand.DISTANCE_RECHECK_KM * (1 + km)
+        sub = np.flatnonzero(covered | near)
+        static = cand.static_reasons(arr, sub, np.full(len(sub), si, dtype=np.int64), km[sub])[
+            :, : cand.R_SKILLS
+        ]
         first = np.where(static.any(axis=1), static.argmax(axis=1), cand.ELIGIBLE)
         n_fail = static.sum(axis=1)
-        sched = roster.codes(si, rest_us)
+        sched = roster.codes(si, rest_us, sub)
         for position, missing in short:
-            holds = _holders(arr, position)
+            holds = _holders(arr, position)[sub]
             reasons: Counter[str] = Counter()
+            reasons["availability"] += n_v - len(sub)
             codes, counts = np.unique(first[first != cand.ELIGIBLE], return_counts=True)
             for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
                 reasons[REASONS[code]] += count
@@ -124,8 +131,9 @@ def explain_unfilled(
                 n_fail=n_fail,
                 first=first,
                 holds=holds,
-                km=km,
+                km=km[sub],
                 sched=sched,
+                vol_ids=sub,
             )
             ordered = {r: reasons[r] for r in (*REASONS, *SCHEDULE_ORDER) if reasons[r]}
             out.append(
@@ -165,14 +173,14 @@ class _Roster:
         dur = arr.s_end - arr.s_start
         self.total_us = np.bincount(self.av, weights=dur[self.ash], minlength=n_v).astype(np.int64)
 
-    def codes(self, s: int, rest_us: int) -> np.ndarray:
-        """Per volunteer: FREE, HERE, OVERLAP, REST or CAPS for adding shift s (first applies).
-
-        Same rules as :func:`matcher.eligibility.schedule_reasons`.
+    def codes(self, s: int, rest_us: int, vols: np.ndarray) -> np.ndarray:
+        """Per volunteer of `vols`: FREE, HERE, OVERLAP, REST or CAPS for adding shift s (the
+        first that applies). Same rules as :func:`matcher.eligibility.schedule_reasons`.
         """
         arr = self.arr
-        n_v = arr.n_volunteers
-        other = self.ash
+        n_v = len(vols)
+        owner, idx = cand.expand_ranges(self.ptr[vols], self.ptr[vols + 1])
+        other = self.ash[idx]
         s_start, s_end = arr.s_start[s], arr.s_end[s]
         here = other == s
         overlap = (arr.s_start[other] < s_end) & (s_start < arr.s_end[other]) & ~here
@@ -182,13 +190,14 @@ class _Roster:
         ms = arr.v_max_shifts
         cap_us = arr.v_max_hours_us
         dur = int(s_end - s_start)
-        caps = ((ms >= 0) & (self.count + 1 > ms)) | (
-            (cap_us >= 0) & (self.total_us + dur > cap_us)
+        ms, cap_us = ms[vols], cap_us[vols]
+        caps = ((ms >= 0) & (self.count[vols] + 1 > ms)) | (
+            (cap_us >= 0) & (self.total_us[vols] + dur > cap_us)
         )
         code[caps] = CAPS
-        code[np.unique(self.av[rest])] = REST
-        code[np.unique(self.av[overlap])] = OVERLAP
-        code[np.unique(self.av[here])] = HERE
+        code[owner[rest]] = REST
+        code[owner[overlap]] = OVERLAP
+        code[owner[here]] = HERE
         return code
 
 
@@ -216,7 +225,9 @@ def _suggestions(
     holds: np.ndarray,
     km: np.ndarray,
     sched: np.ndarray,
+    vol_ids: np.ndarray,
 ) -> list[str]:
+    """Single relaxations that would free volunteers (arrays are over `vol_ids`)."""
     found: list[tuple[int, int, str]] = []  # (-count, order, text)
 
     def free_among(vols: np.ndarray, order_key: np.ndarray | None = None) -> list[int]:
@@ -249,7 +260,11 @@ def _suggestions(
             found.append((-len(chosen), code, _suggestion("distance", radius, len(chosen), text)))
         elif code == cand.R_AGE:
             ages = sorted(
-                (problem.volunteers[v].age for v in free if problem.volunteers[v].age is not None),
+                (
+                    problem.volunteers[int(vol_ids[v])].age
+                    for v in free
+                    if problem.volunteers[int(vol_ids[v])].age is not None
+                ),
                 reverse=True,
             )
             if not ages:

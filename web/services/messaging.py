@@ -779,6 +779,7 @@ def send_one(message_id: int, now: datetime | None = None) -> str:
     if outcome is not None:
         db.session.commit()
         return outcome
+    backend = get_backend()  # a configuration error stops here, before anything is claimed
     # Claim: only one worker moves the row out of pending; the commit is made before the
     # provider is called, so a crash after the call leaves it 'submitting', never 'pending'.
     claimed = db.session.execute(
@@ -806,7 +807,6 @@ def send_one(message_id: int, now: datetime | None = None) -> str:
     if claimed.rowcount != 1:
         return "taken"
     db.session.refresh(message)
-    backend = get_backend()
     try:
         result = backend.send(message, _status_callback_url(message))
     except SendError as exc:

@@ -197,3 +197,13 @@ def test_reconciling_ignores_an_older_message_with_the_same_text(queued, twilio)
     assert outcome == {"found": 0, "unconfirmed": 1}
     [listing] = [r for r in twilio.requests if r.method == "GET"]
     assert listing.params["To"] == queued.to_number
+
+
+def test_a_misconfigured_backend_claims_nothing(queued, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_BACKEND", "twilio")
+    monkeypatch.setitem(app.config, "TWILIO_ACCOUNT_SID", None)
+    with pytest.raises(RuntimeError, match="TWILIO_ACCOUNT_SID"):
+        messaging.send_due(now=NOW)
+    db.session.rollback()
+    db.session.refresh(queued)
+    assert (queued.status, queued.attempts) == ("pending", 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask import current_app
 
@@ -14,6 +16,8 @@ from web.models import (
     ShiftSkillRequirement,
     utcnow,
 )
+
+log = logging.getLogger(__name__)
 
 
 def take(shift_id: int, position_skill_id: int | None) -> bool:
@@ -44,27 +48,37 @@ def take(shift_id: int, position_skill_id: int | None) -> bool:
     return result.rowcount == 1
 
 
-def release(assignment: Assignment) -> None:
-    """Give back the place an assignment holds (call before moving it out of a holding state)."""
-    if assignment.state not in HOLDING_STATES:
-        return
-    if assignment.position_skill_id is None:
+def give_back(shift_id: int, position_skill_id: int | None) -> bool:
+    """Give one place of a position back; False (and a log line) if no counter held it."""
+    if position_skill_id is None:
         statement = (
             sa.update(Shift)
-            .where(Shift.id == assignment.shift_id, Shift.open_taken > 0)
+            .where(Shift.id == shift_id, Shift.open_taken > 0)
             .values(open_taken=Shift.open_taken - 1)
         )
     else:
         statement = (
             sa.update(ShiftSkillRequirement)
             .where(
-                ShiftSkillRequirement.shift_id == assignment.shift_id,
-                ShiftSkillRequirement.skill_id == assignment.position_skill_id,
+                ShiftSkillRequirement.shift_id == shift_id,
+                ShiftSkillRequirement.skill_id == position_skill_id,
                 ShiftSkillRequirement.taken > 0,
             )
             .values(taken=ShiftSkillRequirement.taken - 1)
         )
-    db.session.execute(statement.execution_options(synchronize_session=False))
+    result = db.session.execute(statement.execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        log.warning(
+            "no counter held the place given back: shift %s skill %s", shift_id, position_skill_id
+        )
+        return False
+    return True
+
+
+def release(assignment: Assignment) -> None:
+    """Give back the place an assignment holds (call before moving it out of a holding state)."""
+    if assignment.state in HOLDING_STATES:
+        give_back(assignment.shift_id, assignment.position_skill_id)
 
 
 def busy_clash(volunteer_id: int, shift: Shift, ignore_shift_ids: set[int] | None = None) -> bool:

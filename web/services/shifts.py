@@ -34,6 +34,7 @@ from web.models import (
     User,
     utcnow,
 )
+from web.services import places as place_counters
 from web.services.audit import record
 
 log = logging.getLogger(__name__)
@@ -456,19 +457,11 @@ def update_shift(
 
 def _release_place(shift: Shift, assignment: Assignment) -> None:
     """Give back the place an assignment held, on the counter it was taken from."""
-    if assignment.state not in HOLDING_STATES:
-        return
-    requirement = next(
-        (r for r in shift.requirements if r.skill_id == assignment.position_skill_id), None
-    )
-    if requirement is not None and requirement.taken > 0:
-        requirement.taken -= 1
-    elif shift.open_taken > 0:
-        shift.open_taken -= 1
-    else:
-        log.warning(
-            "shift %s: assignment %s held a place no counter accounts for", shift.id, assignment.id
-        )
+    if assignment.state in HOLDING_STATES:
+        place_counters.release(assignment)
+        db.session.expire(shift, ["open_taken"])
+        for requirement in shift.requirements:
+            db.session.expire(requirement, ["taken"])
 
 
 def cancel_locked(

@@ -32,6 +32,7 @@ from web.models import (
     User,
     utcnow,
 )
+from web.services import places
 from web.services.audit import record
 from web.services.eligibility import ACTIVE_STATES, check_pair
 
@@ -110,54 +111,18 @@ def _take_place(shift: Shift, positions: tuple[str | None, ...]) -> Place | None
     by_code = {r.skill.code: r for r in shift.requirements}
     for position in positions:
         if position is None:
-            result = db.session.execute(
-                sa.update(_shift_table)
-                .where(
-                    _shift_table.c.id == shift.id,
-                    _shift_table.c.open_taken < _shift_table.c.open_places,
-                    _shift_table.c.status == "open",
-                )
-                .values(open_taken=_shift_table.c.open_taken + 1)
-            )
-            if result.rowcount == 1:
+            if places.take(shift.id, None):
                 return Place(None, None)
         elif position in by_code:
             requirement = by_code[position]
-            result = db.session.execute(
-                sa.update(_requirement_table)
-                .where(
-                    _requirement_table.c.id == requirement.id,
-                    _requirement_table.c.taken < _requirement_table.c.places,
-                )
-                .values(taken=_requirement_table.c.taken + 1)
-            )
-            if result.rowcount == 1:
+            if places.take(shift.id, requirement.skill_id):
                 return Place(requirement.id, requirement.skill_id)
     return None
 
 
 def _release_place(shift: Shift, skill_id: int | None) -> None:
     """Give back the place an assignment held (decrement the counter of its position)."""
-    if skill_id is None:
-        result = db.session.execute(
-            sa.update(_shift_table)
-            .where(_shift_table.c.id == shift.id, _shift_table.c.open_taken > 0)
-            .values(open_taken=_shift_table.c.open_taken - 1)
-        )
-    else:
-        result = db.session.execute(
-            sa.update(_requirement_table)
-            .where(
-                _requirement_table.c.shift_id == shift.id,
-                _requirement_table.c.skill_id == skill_id,
-                _requirement_table.c.taken > 0,
-            )
-            .values(taken=_requirement_table.c.taken - 1)
-        )
-    if result.rowcount != 1:
-        log.warning(
-            "releasing a place found no counter to decrement: shift %s skill %s", shift.id, skill_id
-        )
+    places.give_back(shift.id, skill_id)
 
 
 def _next_waitlist_position(shift_id: int) -> int:

@@ -52,6 +52,8 @@ def configure_logging(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
     import web.models  # noqa: F401 - every table on the metadata before migrations look
     from web.i18n import select_locale
 
@@ -62,6 +64,9 @@ def configure_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flashed in the visitor's language (a lazy string cannot go into the session as is).
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.localize_callback = str
     login_manager.session_protection = "strong"
 
     from web.services.accounts import load_user

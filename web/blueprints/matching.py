@@ -276,6 +276,8 @@ def reason_label(reason: str) -> str:
         "caps": _("weekly limit reached"),
         "max_shifts": _("weekly shift limit reached"),
         "max_hours": _("weekly hour limit reached"),
+        "assigned_here": _("already on this shift"),
+        "available": _("free, but the search stopped first"),
     }.get(reason, reason)
 
 

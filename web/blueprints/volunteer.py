@@ -38,6 +38,7 @@ from web.models import (
     utcnow,
 )
 from web.services import availability as availability_service
+from web.services import offers
 from web.services.availability import AvailabilityError, ExceptionInput, RuleInput, profile_zone
 from web.services.eligibility import (
     ProfileError,
@@ -417,6 +418,26 @@ def withdraw_shift(shift_id: int) -> Any:
     except LookupError as exc:
         raise NotFound() from exc
     flash(_("You have withdrawn from the shift."), "success")
+    return redirect(url_for("volunteer.my_shifts"), code=303)
+
+
+@bp.post("/offers/<int:assignment_id>/<any(accept, decline):answer>", endpoint="answer_offer")
+@limiter.limit(_signup_limit)
+@role_required("volunteer")
+def answer_offer(assignment_id: int, answer: str) -> Any:
+    """Accept or decline a place a coordinator's run offered; a decline is re-matched."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.volunteer_id != current_user.id:
+        raise NotFound()
+    try:
+        if answer == "accept":
+            offers.accept(assignment, current_user)  # type: ignore[arg-type]
+            flash(_("You accepted the shift. Thank you!"), "success")
+        else:
+            offers.decline(assignment, current_user)  # type: ignore[arg-type]
+            flash(_("You declined the shift. We will offer it to someone else."), "success")
+    except offers.OfferError as exc:
+        flash(str(exc.message), "error")
     return redirect(url_for("volunteer.my_shifts"), code=303)
 
 

@@ -73,3 +73,27 @@ def test_answers_to_closed_offers_are_refused(world):
     offers.decline(assignment, volunteer)
     with pytest.raises(OfferError):
         offers.accept(assignment, volunteer)
+
+
+def test_volunteer_answers_offers_on_my_shifts(world, client, login_as):
+    volunteer = world.volunteers[0]
+    first = offer_to(world, volunteer)
+    second = offer_to(world, volunteer, world.second_shift)
+    login_as(volunteer)
+    page = client.get("/my-shifts", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "A coordinator offers you this shift." in page
+    assert client.post(f"/offers/{first.id}/accept").status_code == 303
+    assert client.post(f"/offers/{second.id}/decline").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Assignment, first.id).state == "confirmed"
+    assert db.session.get(Assignment, second.id).state == "declined"
+
+
+def test_nobody_answers_someone_elses_offer(world, client, login_as):
+    assignment = offer_to(world, world.volunteers[0])
+    login_as(world.volunteers[1])
+    assert client.post(f"/offers/{assignment.id}/accept").status_code == 404
+    assert client.post("/offers/999999/accept").status_code == 404
+    assert client.post(f"/offers/{assignment.id}/maybe").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment.id).state == "offered"

@@ -87,8 +87,12 @@ def solve_component(
     workers: int,
     deterministic_time: float,
     deadline: float,
+    fill_only: bool = False,
 ) -> ComponentResult:
-    """Solve the component: maximise fill (by priority level), then minimise secondary costs."""
+    """Solve the component: maximise fill (by priority level), then minimise secondary costs.
+
+    With `fill_only` (neighbourhood searches) only the lexicographic fill is optimised.
+    """
     model = cp_model.CpModel()
     n_pairs = len(m.pair_vol)
     x = [model.new_bool_var(f"x{a}") for a in range(len(m.arc_pair))]
@@ -192,7 +196,7 @@ def solve_component(
     )
     fill_proven = True
     fill_bound: float | None = None
-    if len(levels) > 1:
+    if len(levels) > 1 and not fill_only:
         # the most places regardless of priority: a proven bound on the component's fill
         model.maximize(sum(t for lv in levels for t in level_terms[lv]))
         params.max_time_in_seconds = max(deadline - time.perf_counter(), 0.01)
@@ -223,6 +227,15 @@ def solve_component(
     arcs = [a for a in range(len(x)) if solver.boolean_value(x[a])]
     locked_arcs = [a for a in range(len(xl)) if solver.boolean_value(xl[a])]
 
+    if fill_only:
+        return ComponentResult(
+            arcs=arcs,
+            locked_arcs=locked_arcs,
+            fill_proven=fill_proven,
+            secondary_proven=False,
+            fill_bound=None,
+            improved=set(arcs) != m.hint_arcs or set(locked_arcs) != m.hint_locked_arcs,
+        )
     # secondary objective at fixed fill
     cost_terms: list[cp_model.LinearExprT] = []
     for p in range(n_pairs):

@@ -36,12 +36,16 @@ from matcher.model import Assignment, Metrics, Problem, Solution
 COST_SCALE = 10  # integer cost units per km-equivalent of the weights
 CPSAT_SHARE = 0.6  # CP-SAT may use the time limit up to this fraction (deterministic time)
 CPSAT_WALL_SHARE = 0.85  # ... and must stop by this fraction of it on the wall clock
-CPSAT_DTIME_BASE = 0.5  # deterministic time of one component: base + per pair
-CPSAT_DTIME_PER_PAIR = 0.0003
+CPSAT_DTIME_BASE = 0.25  # deterministic time of one component: base + per pair
+CPSAT_DTIME_PER_PAIR = 0.0002
 DEFAULT_TIME_LIMIT_S = 30.0
 CPSAT_MAX_PAIRS = 3000  # components short of their flow bound get CP-SAT up to this size
 CPSAT_SECONDARY_MAX_PAIRS = 1500  # ... and those whose secondary optimum is not proven
 CPSAT_TOTAL_PAIRS = 60000  # at most this many pairs over all CP-SAT components of one solve
+LNS_ROUNDS = 40  # neighbourhoods searched around places short of the flow bound
+LNS_MAX_PAIRS = 600  # candidate pairs per neighbourhood
+LNS_DTIME = 0.1  # deterministic time per neighbourhood
+LNS_WALL_SHARE = 0.5  # neighbourhood searches stop by this fraction of the time limit
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 FAIRNESS_FLOW_MAX_ARCS = 250_000  # above this, fairness is left out of the flow (speed)
@@ -124,6 +128,19 @@ def solve(
     if prep.same_institution_unit:
         proven_secondary[sorted(state.multi_institution_components(prep, comp_of_pair))] = False
     bound = comp_bound.copy()
+
+    # neighbourhood searches (CP-SAT on small pieces) around places the repair freed
+    if int(filled_by_comp.sum()) < int(comp_bound.sum()):
+        won = state.neighbourhood_search(
+            prep,
+            seed=seed,
+            workers=threads,
+            deadline=t_start + limit * LNS_WALL_SHARE,
+            max_rounds=LNS_ROUNDS,
+        )
+        if won:
+            filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
+            say(f"neighbourhood search: {won} more places ({elapsed():.1f} s)")
 
     # exact CP-SAT on the components that need it and are small enough
     todo = [
@@ -1141,6 +1158,157 @@ class _State:
                 self.locked_pos[lk] = int(prep.la_pos[a])
                 self.pos_fill[int(prep.la_pos[a])] += 1
         return res
+
+    def neighbourhood_search(
+        self, prep: _Prepared, *, seed: int, workers: int, deadline: float, max_rounds: int
+    ) -> int:
+        """Re-solve small neighbourhoods of places the repair freed with CP-SAT, everything
+        outside held fixed; return the places won."""
+        positions = prep.positions
+        won = 0
+        free = np.flatnonzero(self.pos_fill < self.flow_fill)
+        order = sorted(free.tolist(), key=lambda q: (-int(prep.level[positions.shift[q]]), q))
+        for q in order[:max_rounds]:
+            if time.perf_counter() >= deadline:
+                break
+            if self.pos_fill[q] >= self.flow_fill[q]:
+                continue
+            before = int(self.pos_fill.sum())
+            self._solve_neighbourhood(prep, q, seed=seed, workers=workers, deadline=deadline)
+            won += int(self.pos_fill.sum()) - before
+        return won
+
+    def _neighbourhood(self, prep: _Prepared, q0: int) -> tuple[list[int], list[int]]:
+        """Shifts and volunteers around position q0: volunteers who may fill a place of a
+        shift, the shifts they work, the volunteers of those shifts, and so on (BFS)."""
+        positions = prep.positions
+        shifts: list[int] = [int(positions.shift[q0])]
+        seen_s = set(shifts)
+        vols: list[int] = []
+        seen_v: set[int] = set()
+        pairs_count = 0
+        i = 0
+        while i < len(shifts) and pairs_count < LNS_MAX_PAIRS:
+            s = shifts[i]
+            i += 1
+            lo, hi = int(positions.first_of_shift[s]), int(positions.first_of_shift[s + 1])
+            cands: list[int] = []
+            for q in range(lo, hi):
+                for a in self._arcs_at(q):
+                    v = self.pv_l[self.a_pair_l[a]]
+                    if v not in seen_v:
+                        seen_v.add(v)
+                        cands.append(v)
+            for v in sorted(cands):
+                vols.append(v)
+                mine = sorted(self.ps_l[p] for p in self.vol_pairs.get(v, ()))
+                pairs_count += int(self.pair_bounds[v + 1] - self.pair_bounds[v]) // 4 + 1
+                for s2 in mine:
+                    if s2 not in seen_s:
+                        seen_s.add(s2)
+                        shifts.append(s2)
+                if pairs_count >= LNS_MAX_PAIRS:
+                    break
+        return shifts, vols
+
+    def _solve_neighbourhood(
+        self, prep: _Prepared, q0: int, *, seed: int, workers: int, deadline: float
+    ) -> None:
+        shifts, vols = self._neighbourhood(prep, q0)
+        s_set = set(shifts)
+        positions = prep.positions
+        # variable pairs: the volunteers' candidate pairs to the neighbourhood's shifts that
+        # clash with none of their fixed shifts outside it
+        var_pairs: list[int] = []
+        ms: dict[int, int] = {}
+        dr: dict[int, int] = {}
+        st, er, dur = self.st_l, self.er_l, self.dur_l
+        for v in vols:
+            outside = [p for p in self.vol_pairs.get(v, ()) if self.ps_l[p] not in s_set]
+            m = self.ms_l[v]
+            ms[v] = -1 if m < 0 else max(m - len(outside), 0)
+            d = self.dr_l[v]
+            dr[v] = -1 if d < 0 else max(d - sum(dur[p] for p in outside), 0)
+            for p in range(int(self.pair_bounds[v]), int(self.pair_bounds[v + 1])):
+                if self.ps_l[p] not in s_set:
+                    continue
+                if any(st[p] < er[o] and st[o] < er[p] for o in outside):
+                    continue
+                var_pairs.append(p)
+        if not var_pairs:
+            return
+        pairs = np.array(sorted(var_pairs), dtype=np.int64)
+        local = {int(p): i for i, p in enumerate(pairs.tolist())}
+        _, sel = cand.expand_ranges(
+            np.searchsorted(prep.a_pair, pairs, side="left"),
+            np.searchsorted(prep.a_pair, pairs, side="right"),
+        )
+        arc_pos = prep.a_pos[sel]
+        pos_ids = np.unique(arc_pos).tolist()
+        # places of the neighbourhood's positions held by pairs that stay fixed
+        v_set = set(vols)
+        fixed_fill: dict[int, int] = defaultdict(int)
+        var_set = set(local)
+        for p, q in self.pair_pos.items():
+            if q in pos_ids and p not in var_set:
+                fixed_fill[q] += 1
+        for q in self.locked_pos.values():
+            fixed_fill[q] += 1
+        current = [p for p in var_pairs if p in self.pair_pos]
+        lost = [
+            p
+            for v in vols
+            for p in self.vol_pairs.get(v, ())
+            if self.ps_l[p] in s_set and p not in var_set
+        ]
+        if lost:
+            return  # a current pair would be dropped: never happens, the rules are the same
+        model = _cpsat.ComponentModel(
+            pair_vol=prep.pv[pairs],
+            pair_shift=prep.ps[pairs],
+            pair_start=prep.pstart[pairs],
+            pair_end_rest=prep.pend_rest[pairs],
+            pair_dur=prep.pdur[pairs],
+            pair_cost=prep.pcost[pairs],
+            pair_inst=prep.arr.s_inst[prep.ps[pairs]],
+            arc_pair=np.array([local[int(p)] for p in prep.a_pair[sel].tolist()], dtype=np.int64),
+            arc_pos=arc_pos,
+            locked_vol=np.zeros(0, np.int64),
+            locked_inst=np.zeros(0, np.int64),
+            locked_arc_lock=np.zeros(0, np.int64),
+            locked_arc_pos=np.zeros(0, np.int64),
+            locked_placed=0,
+            pos_capacity={
+                q: max(int(positions.capacity[q]) - fixed_fill.get(q, 0), 0) for q in pos_ids
+            },
+            pos_level={q: int(prep.level[positions.shift[q]]) for q in pos_ids},
+            vol_max_shifts=ms,
+            vol_max_dur=dr,
+            vol_locked_count={v: int(prep.v_locked[v]) for v in v_set},
+            fairness_unit=0,
+            same_institution_unit=0,
+            hint_arcs={
+                i
+                for i, a in enumerate(sel.tolist())
+                if self.pair_pos.get(self.a_pair_l[a]) == int(prep.a_pos[a])
+            },
+        )
+        before = len(current)
+        res = _cpsat.solve_component(
+            model,
+            seed=seed,
+            workers=workers,
+            deterministic_time=LNS_DTIME,
+            deadline=deadline,
+            fill_only=True,
+        )
+        chosen = [int(sel[i]) for i in res.arcs]
+        if not res.improved or len(chosen) <= before:
+            return
+        for p in current:
+            self._remove(p)
+        for a in chosen:
+            self._add(self.a_pair_l[a], int(prep.a_pos[a]))
 
     # -- output -----------------------------------------------------------------------
     def assigned_pairs(self) -> list[int]:

@@ -35,7 +35,7 @@ from matcher.model import Assignment, Metrics, Problem, Solution
 
 COST_SCALE = 10  # integer cost units per km-equivalent of the weights
 CPSAT_SHARE = 0.6  # CP-SAT may use the time limit up to this fraction (deterministic time)
-CPSAT_WALL_SHARE = 0.85  # ... and must stop by this fraction of it on the wall clock
+CPSAT_WALL_SHARE = 0.75  # ... and must stop by this fraction of it on the wall clock
 CPSAT_DTIME_BASE = 0.25  # deterministic time of one component: base + per pair
 CPSAT_DTIME_PER_PAIR = 0.0002
 DEFAULT_TIME_LIMIT_S = 30.0
@@ -45,7 +45,7 @@ CPSAT_TOTAL_PAIRS = 60000  # at most this many pairs over all CP-SAT components 
 LNS_ROUNDS = 40  # neighbourhoods searched around places short of the flow bound
 LNS_MAX_PAIRS = 600  # candidate pairs per neighbourhood
 LNS_DTIME = 0.1  # deterministic time per neighbourhood
-LNS_WALL_SHARE = 0.5  # neighbourhood searches stop by this fraction of the time limit
+LNS_WALL_SHARE = 0.45  # neighbourhood searches stop by this fraction of the time limit
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 FAIRNESS_FLOW_MAX_ARCS = 250_000  # above this, fairness is left out of the flow (speed)

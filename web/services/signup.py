@@ -226,6 +226,7 @@ def withdraw(
 ) -> tuple[Assignment, Assignment | None]:
     """Withdraw the volunteer from the shift; a freed place goes to the first eligible waitlister.
 
+    With nobody on the waitlist, a replacement run re-matches the place (after the commit).
     Returns the withdrawn assignment and the promoted one (or None). Raises ``SignupError``
     when the volunteer holds nothing on the shift or it has already started.
     """
@@ -267,6 +268,11 @@ def withdraw(
     except BaseException:
         db.session.rollback()
         raise
+    if held and promoted is None:
+        from web.services.replacement import request_replacement
+
+        db.session.refresh(shift)
+        request_replacement(shift)
     return assignment, promoted
 
 

@@ -97,3 +97,26 @@ def test_nobody_answers_someone_elses_offer(world, client, login_as):
     assert client.post(f"/offers/{assignment.id}/maybe").status_code == 404
     db.session.expire_all()
     assert db.session.get(Assignment, assignment.id).state == "offered"
+
+
+def test_a_withdrawal_nobody_waits_for_queues_a_replacement(world):
+    from web.services.signup import sign_up, withdraw
+
+    volunteer = world.volunteers[0]
+    sign_up(volunteer, world.shift)
+    withdraw(volunteer, world.shift)
+    run = db.session.scalars(sa.select(MatchingRun)).one()
+    assert run.trigger == "replacement" and run.shift_ids == [world.shift.id]
+
+
+def test_no_replacement_right_before_the_shift(world, app):
+    from web.services.signup import sign_up, withdraw
+
+    app.config["REPLACEMENT_MIN_NOTICE_HOURS"] = 24 * 30
+    try:
+        volunteer = world.volunteers[0]
+        sign_up(volunteer, world.shift)
+        withdraw(volunteer, world.shift)
+    finally:
+        app.config["REPLACEMENT_MIN_NOTICE_HOURS"] = 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MatchingRun)) == 0

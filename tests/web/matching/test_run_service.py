@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask_babel import force_locale
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from web.extensions import db
 from web.models import Assignment, AuditEvent, MatchingRun, RunLock, Shift, User

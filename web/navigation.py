@@ -38,6 +38,7 @@ _LINKS = {
         ("coordinator.coverage", _l("Coverage")),
         ("matching.history", _l("Matching runs")),
         ("admin.users", _l("Staff accounts")),
+        ("sms.outbox", _l("Messages")),
         ("manager.dashboard", _l("Institutions")),
         ("auth.account", _l("Account")),
     ],

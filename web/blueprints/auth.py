@@ -113,7 +113,7 @@ def register() -> Response | tuple[str, int]:
             _remember_language(user)
             with force_locale(user.locale or current_language()):
                 flash(_("Welcome! Your account is ready."), "success")
-            return redirect(first_endpoint("volunteer.profile"))
+            return redirect(first_endpoint("sms.verify", "volunteer.profile"))
     elif request.method == "POST":
         status = 400
     return render_template("auth/register.html", form=form), status

@@ -64,6 +64,10 @@ def accept(assignment: Assignment, user: User, *, channel: str = "web") -> Assig
     assignment.state = "confirmed"
     assignment.state_changed_at = now
     audit.record(user, "assignment.accepted", "assignment", assignment.id, channel=channel)
+    if channel == "web":  # an SMS answer gets its confirmation in the reply itself
+        from web.services.messaging import queue_confirmation
+
+        queue_confirmation(assignment)  # reminders follow from the worker's reminder job
     db.session.commit()
     return assignment
 

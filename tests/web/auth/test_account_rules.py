@@ -1,6 +1,7 @@
 """The account rules on their own: phone numbers, emails, names, passwords, redirects, scopes."""
 
 import pytest
+from flask_babel import force_locale
 
 from web import create_app
 from web.navigation import safe_next
@@ -10,7 +11,7 @@ from web.services.accounts import AccountError, PhoneError
 
 @pytest.fixture(scope="module")
 def plain_app():
-    """An app context for the rules that read configuration but no table."""
+    """An app context in English for the rules that read configuration but no table."""
     app = create_app(
         {
             "TESTING": True,
@@ -19,7 +20,7 @@ def plain_app():
             "RATELIMIT_ENABLED": False,
         }
     )
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         yield app
 
 

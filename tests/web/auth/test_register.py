@@ -60,11 +60,10 @@ def test_register_creates_volunteer_profile_audit_and_logs_in(client, form):
     assert client.get("/account").status_code == 200
 
 
-def test_register_lands_on_volunteer_profile_when_that_page_exists(client, form, app):
+def test_register_lands_on_phone_verification(client, form, app):
     location = client.post("/register", data=form()).headers["Location"]
-    endpoint = "volunteer.profile" if "volunteer.profile" in app.view_functions else "public.index"
     with app.test_request_context():
-        assert location == url_for(endpoint)
+        assert location == url_for("sms.verify")
 
 
 def test_register_without_consent_and_in_english(client, form):

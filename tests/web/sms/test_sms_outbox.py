@@ -171,8 +171,10 @@ def test_an_offer_answered_before_sending_is_not_sent(factory, offered, twilio):
     db.session.commit()
     accept(assignment, volunteer, channel="web")
     messaging.send_due(now=noon_cairo())
-    assert twilio.creates == []
-    assert rows()[0].error_message == "offer no longer open"
+    offer, confirmation = rows()[:2]
+    assert offer.error_message == "offer no longer open"
+    # Only the confirmation of the web answer goes out, never the stale offer.
+    assert [c.data["Body"] for c in twilio.creates] == [confirmation.body]
 
 
 def test_console_backend_is_the_default(factory, offered, app, caplog):

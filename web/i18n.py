@@ -9,14 +9,10 @@ from babel import Locale
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 
+from web.text import ascii_digits  # noqa: F401  (re-exported: SMS modules import it from here)
+
 SUPPORTED = ("ar", "en")
 DEFAULT = "ar"
-
-# Digits a user may type on an Arabic or Persian keyboard, mapped to ASCII.
-_DIGITS = str.maketrans(
-    "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬",
-    "01234567890123456789.,",
-)
 
 
 def select_locale() -> str:
@@ -49,11 +45,6 @@ def localized(text_ar: str | None, text_en: str | None) -> str:
     if current_language() == "en":
         return text_en or text_ar or ""
     return text_ar or text_en or ""
-
-
-def ascii_digits(value: str) -> str:
-    """Turn Arabic-Indic and Persian digits (and Arabic separators) into ASCII."""
-    return value.translate(_DIGITS)
 
 
 def zone(name: str | None = None) -> ZoneInfo:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import Any
@@ -13,20 +11,7 @@ from wtforms import DateField, FloatField, IntegerField, StringField, TextAreaFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
-from web.i18n import ascii_digits
-
-# Bidi overrides/isolates and zero-width characters: invisible, and used to disguise text.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def clean_text(value: str | None) -> str:
-    """NFC-normalise, drop invisible direction and zero-width marks and control characters."""
-    if not value:
-        return ""
-    value = unicodedata.normalize("NFC", value)
-    value = _INVISIBLE.sub("", value)
-    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    return value.strip()
+from web.text import ascii_digits, clean_text
 
 
 class CleanStringField(StringField):

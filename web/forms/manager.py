@@ -20,7 +20,6 @@ from web.forms.fields import (
     LocalIntegerField,
     LocalTimeField,
 )
-from web.i18n import ascii_digits
 from web.models import INSTITUTION_KINDS, LANGUAGES, Skill
 from web.services.opportunities import (
     ADDRESS_MAX,
@@ -30,6 +29,7 @@ from web.services.opportunities import (
     TITLE_MAX,
 )
 from web.services.shifts import DESCRIPTION_MAX, MAX_AGE, MAX_NEEDED
+from web.text import ascii_digits
 
 KIND_LABELS = {
     "orphanage": _l("Orphanage"),

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.extensions import db
-from web.forms.fields import clean_text
-from web.i18n import SUPPORTED, ascii_digits
+from web.i18n import SUPPORTED
 from web.models import STAFF_ROLES, Governorate, Institution, User, VolunteerProfile, utcnow
 from web.services import audit
+from web.text import ascii_digits, clean_text
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from web.extensions import db
-from web.i18n import ascii_digits
 from web.models import INSTITUTION_KINDS, Governorate, Institution, Opportunity, Shift, utcnow
 from web.services.browse import filled_expression, kind_label, parse_id, requirement_taken
+from web.text import ascii_digits
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 62

@@ -209,6 +209,7 @@ def solve(
             "flow_bound": int(comp_bound.sum()) + overflow,
             "candidate_pairs": len(candidates),
             "components_cpsat": len(selected),
+            "bound_at_or_above_priority": _priority_bounds(prep, flow, overflow),
         },
     )
     say(f"done: {filled}/{demand} places, bound {upper_bound}, {status} ({elapsed():.1f} s)")
@@ -218,6 +219,17 @@ def solve(
         metrics=metrics,
         warnings=tuple(prep.warnings + state.warnings),
     )
+
+
+def _priority_bounds(prep: _Prepared, flow: _Flow, overflow: int) -> dict[str, int]:
+    """Proven bound (flow relaxation) on places of each priority or higher, by priority."""
+    if not flow.rank:
+        return {}
+    priorities = np.unique(prep.arr.s_priority)
+    return {
+        str(int(p)): int(flow.rank.get(lv, 0)) + overflow
+        for lv, p in enumerate(priorities.tolist(), start=1)
+    }
 
 
 # ---------------------------------------------------------------------- preparation
@@ -409,7 +421,8 @@ class _Flow:
     chosen_arcs: np.ndarray  # indices into prep.a_* of pair arcs with flow
     chosen_locked: np.ndarray  # indices into prep.la_* of locked arcs with flow
     overflow_to_open: dict[int, int]  # reserved position -> units passed on to the open one
-    exact_costs: bool = True  # secondary costs not coarsened to fit int64
+    exact_costs: bool = True  # the min-cost flow carried every flow-expressible cost exactly
+    rank: dict[int, int] | None = None  # level -> most places at that level or above (bound)
 
 
 def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -726,6 +739,7 @@ def _solve_flow(prep: _Prepared) -> _Flow:
             if f
         },
         exact_costs=(fairness or not prep.fairness_unit) and arcs is None,
+        rank=rank,
     )
 
 

@@ -119,6 +119,12 @@ def test_tiny_instances_match_exhaustive_optimum(seed, locked):
     overflow = len(solution.assignments) - sum(best_vec[1:])
     assert best_total + overflow <= solution.metrics.upper_bound
     assert solution.metrics.filled <= solution.metrics.upper_bound
+    # the per-priority bounds hold for the exhaustive optimum too
+    bounds = solution.metrics.extra.get("bound_at_or_above_priority", {})
+    levels = sorted({s.priority for s in problem.shifts}, reverse=True)
+    for i, p in enumerate(levels):
+        if str(p) in bounds:
+            assert sum(best_vec[1 : 2 + i]) <= bounds[str(p)]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -276,3 +276,17 @@ def test_medium_generated_instance_is_valid_and_fast():
     assert took < 20
     again = solve(problem, time_limit=30, threads=2)
     assert again.to_dict()["assignments"] == solution.to_dict()["assignments"]
+
+
+def test_priority_phases_one_by_one_when_weights_would_overflow(monkeypatch):
+    from matcher import _cpsat
+
+    monkeypatch.setattr(_cpsat, "MAX_COMBINED_WEIGHT", 1)
+    shifts = (
+        make_shift("urgent", start=at(10), end=at(15), priority=5),
+        make_shift("b", start=at(9), end=at(12), priority=1),
+        make_shift("c", start=at(13), end=at(16), priority=3),
+    )
+    solution = run(make_problem(shifts=shifts))
+    assert [a.shift_id for a in solution.assignments] == ["urgent"]
+    assert solution.metrics.upper_bound == 2

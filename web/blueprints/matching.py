@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from matcher.explain import parse_suggestion
 from web.authz import role_required
 from web.extensions import db
 from web.forms.fields import options, parse_int_arg
@@ -289,7 +290,13 @@ def skill_label(code: str) -> str:
 
 
 def suggestion_text(suggestion: Any) -> str:
-    """One relaxation that would fill a place, in the user's language."""
+    """One relaxation that would fill a place, in the user's language.
+
+    The matcher stores suggestions as ``"relax=<what>;value=<v>;count=<n>: <English text>"``
+    strings; they are parsed here so the page never shows the raw English line.
+    """
+    if isinstance(suggestion, str) and suggestion.startswith("relax="):
+        suggestion = parse_suggestion(suggestion)
     if not isinstance(suggestion, dict):
         return str(suggestion)
     relax, count, value = (

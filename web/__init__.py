@@ -100,6 +100,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals.update(
         text_direction=i18n.text_direction,
         current_language=i18n.current_language,
+        list_separator=i18n.list_separator,
         format_local=i18n.format_local,
         format_local_date=i18n.format_local_date,
         format_local_time=i18n.format_local_time,

@@ -40,6 +40,11 @@ def text_direction(language: str | None = None) -> str:
     return Locale.parse(language or current_language()).text_direction
 
 
+def list_separator() -> str:
+    """The comma between items of a list in the active language: Arabic uses U+060C."""
+    return "\u060c " if current_language() == "ar" else ", "
+
+
 def localized(text_ar: str | None, text_en: str | None) -> str:
     """Pick the Arabic or English text for the active language, falling back to the other."""
     if current_language() == "en":

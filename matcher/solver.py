@@ -18,6 +18,7 @@ Pipeline (docs/solver.md explains why each step is exact or a valid bound):
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import os
 import time
@@ -127,7 +128,7 @@ def solve(
     proven_secondary[sorted(affected)] = False
     if prep.same_institution_unit:
         proven_secondary[sorted(state.multi_institution_components(prep, comp_of_pair))] = False
-    bound = comp_bound.copy()
+    bound = np.minimum(comp_bound, _cut_bound(prep, flow, comp_of_pair, comp_of_lock, len(comps)))
 
     # neighbourhood searches (CP-SAT on small pieces) around places the repair freed
     if int(filled_by_comp.sum()) < int(comp_bound.sum()):
@@ -219,6 +220,90 @@ def solve(
         metrics=metrics,
         warnings=tuple(prep.warnings + state.warnings),
     )
+
+
+def _cut_bound(
+    prep: _Prepared,
+    flow: _Flow,
+    comp_of_pair: np.ndarray,
+    comp_of_lock: np.ndarray,
+    n_c: int,
+) -> np.ndarray:
+    """A second proven bound per component, from the min cut with exact volunteer schedules.
+
+    For any set C of positions, a valid roster fills at most cap(C) places in C, plus, for
+    every volunteer, the most shifts they can work (rules 6 and 7 exactly) among those where
+    they may take a position outside C, plus one per locked pair with a position outside C.
+    With C the positions on the source side of the relaxation's min cut this is never above
+    the flow bound, and below it where the flow relaxed a volunteer's clashes or hours.
+    """
+    out = np.full(n_c, np.iinfo(np.int64).max, dtype=np.int64)
+    closed = flow.closed
+    if closed is None or n_c == 0:
+        return out
+    positions = prep.positions
+    out[:] = 0
+    pair_open = np.zeros(len(prep.pv), dtype=bool)
+    open_arc = ~closed[prep.a_pos]
+    pair_open[prep.a_pair[open_arc]] = True
+    lock_open = np.zeros(len(prep.lk_v), dtype=bool)
+    lock_open[prep.la_lock[~closed[prep.la_pos]]] = True
+    np.add.at(out, comp_of_lock[lock_open], 1)
+    # closed positions, by the component of a pair reaching them
+    pos_comp = np.full(len(positions), -1, dtype=np.int64)
+    pos_comp[prep.a_pos] = comp_of_pair[prep.a_pair]
+    if len(prep.la_pos):
+        pos_comp[prep.la_pos] = comp_of_lock[prep.la_lock]
+    sel = closed & (pos_comp >= 0)
+    np.add.at(out, pos_comp[sel], positions.capacity[sel])
+    # volunteers: the most shifts they can work among their open pairs
+    pv = prep.pv[pair_open]
+    idx = np.flatnonzero(pair_open)
+    if len(idx):
+        st = prep.pstart[idx].tolist()
+        er = prep.pend_rest[idx].tolist()
+        dur = prep.pdur[idx].tolist()
+        bounds = np.searchsorted(pv, np.arange(prep.arr.n_volunteers + 1))
+        ms_l = prep.v_ms_rem.tolist()
+        dr_l = prep.v_dur_rem.tolist()
+        for v in np.unique(pv).tolist():
+            lo, hi = int(bounds[v]), int(bounds[v + 1])
+            best = _most_shifts(st[lo:hi], er[lo:hi], dur[lo:hi], ms_l[v], dr_l[v])
+            out[comp_of_pair[idx[lo]]] += best
+    return out
+
+
+def _most_shifts(st: list[int], er: list[int], dur: list[int], ms: int, dr: int) -> int:
+    """Most pairwise non-clashing intervals [st, er) with count <= ms and total dur <= dr
+    (-1: no cap): greedy earliest end, or a DP over (intervals by end, count) of the least
+    total duration when the hour cap binds."""
+    order = sorted(range(len(st)), key=lambda i: (er[i], st[i]))
+    chosen: list[int] = []
+    last = None
+    for i in order:
+        if last is None or st[i] >= last:
+            chosen.append(i)
+            last = er[i]
+    k_max = len(chosen) if ms < 0 else min(ms, len(chosen))
+    if dr < 0 or sum(sorted(dur[i] for i in chosen)[:k_max]) <= dr:
+        return k_max
+    # least duration of k non-clashing intervals among the first j (by end)
+    ends = [er[i] for i in order]
+    inf = float("inf")
+    prev_row = [0.0] + [inf] * k_max
+    rows = [prev_row]
+    for j, i in enumerate(order):
+        p = bisect.bisect_right(ends, st[i], 0, j)  # intervals ending by this start
+        base = rows[p]
+        row = list(rows[j])
+        d = dur[i]
+        for k in range(1, k_max + 1):
+            c = base[k - 1] + d
+            if c < row[k]:
+                row[k] = c
+        rows.append(row)
+    final = rows[-1]
+    return max(k for k in range(k_max + 1) if final[k] <= dr)
 
 
 def _priority_bounds(prep: _Prepared, flow: _Flow, overflow: int) -> dict[str, int]:
@@ -423,6 +508,7 @@ class _Flow:
     overflow_to_open: dict[int, int]  # reserved position -> units passed on to the open one
     exact_costs: bool = True  # the min-cost flow carried every flow-expressible cost exactly
     rank: dict[int, int] | None = None  # level -> most places at that level or above (bound)
+    closed: np.ndarray | None = None  # positions on the source side of the level-1 min cut
 
 
 def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -519,6 +605,7 @@ class _Network:
     spill_from: np.ndarray
     pos_base: int
     lock_base: int
+    closed: np.ndarray | None = None  # positions on the source side of the level-1 min cut
 
 
 SOURCE, SINK, LOCK_SOURCE = 0, 1, 2
@@ -647,6 +734,12 @@ def _max_flow(
         raise RuntimeError(f"max flow failed with status {status}")
     n_keep = int(keep.sum())
     used[np.flatnonzero(keep)] = mf.flows(np.arange(n_keep)) > 0
+    if min_level == 1 and not locked_only:
+        side = np.asarray(mf.get_source_side_min_cut(), dtype=np.int64)
+        q = side[(side >= net.pos_base) & (side < net.pos_base + n_pos)] - net.pos_base
+        closed = np.zeros(n_pos, dtype=bool)
+        closed[q] = True
+        net.closed = closed
     return int(mf.optimal_flow()), used
 
 
@@ -740,6 +833,7 @@ def _solve_flow(prep: _Prepared) -> _Flow:
         },
         exact_costs=(fairness or not prep.fairness_unit) and arcs is None,
         rank=rank,
+        closed=net.closed,
     )
 
 

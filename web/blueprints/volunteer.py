@@ -17,14 +17,13 @@ from werkzeug.exceptions import NotFound
 
 from web.authz import role_required
 from web.extensions import db, limiter
-from web.forms.fields import parse_int_arg
+from web.forms.fields import int_or_none, parse_int_arg
 from web.forms.volunteer import (
     KIND_LABELS,
     ExceptionForm,
     ProfileForm,
     RuleForm,
     ShiftFilterForm,
-    int_or_none,
 )
 from web.models import (
     INSTITUTION_KINDS,

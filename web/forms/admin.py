@@ -15,9 +15,8 @@ from web.forms.auth import (
     account_rule,
     full_name_field,
     new_password_field,
-    one_of_choices,
 )
-from web.forms.fields import CleanStringField
+from web.forms.fields import CleanStringField, one_of_choices
 from web.services import accounts
 
 

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, PasswordField, SelectField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from web.forms.fields import CleanStringField
+from web.forms.fields import CleanStringField, int_or_none, one_of_choices
 from web.services import accounts
 
 LANGUAGE_CHOICES = [("ar", "العربية"), ("en", "English")]
@@ -49,23 +49,6 @@ def account_rule(check: Callable[[Any], Any]) -> Callable[[FlaskForm, Field], No
             raise ValidationError(str(exc.message)) from None
 
     return validator
-
-
-def one_of_choices(message: Any) -> Callable[[FlaskForm, Field], None]:
-    """Refuse a submitted value (or values) that the select did not offer."""
-
-    def validator(form: FlaskForm, field: Field) -> None:
-        offered = {str(choice.value) for choice in field.iter_choices()}
-        if any(value not in offered for value in field.raw_data or () if value != ""):
-            raise ValidationError(str(message))
-
-    return validator
-
-
-def optional_int(value: Any) -> int | None:
-    """Coerce a select's value to an int; empty or malformed values become ``None``."""
-    text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() else None
 
 
 def full_name_field() -> CleanStringField:
@@ -138,7 +121,7 @@ class RegisterForm(ChoicesForm):
             InputRequired(message=_l("Choose your governorate.")),
             one_of_choices(_l("Choose a governorate from the list.")),
         ],
-        coerce=optional_int,
+        coerce=int_or_none,
         validate_choice=False,
     )
     sms_consent = BooleanField(_l("Send me text messages (SMS) about shifts I sign up for"))

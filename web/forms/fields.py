@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, FloatField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms import (
+    DateField,
+    Field,
+    FloatField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
+from wtforms.form import Form
 from wtforms.validators import ValidationError
 
 from web.text import ascii_digits, clean_text
@@ -104,3 +113,28 @@ def reject_past(moment: datetime | date | time | None, now: datetime) -> None:
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     """Select options from (value, label) pairs (WTForms 3.3 deprecates bare tuples)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def int_or_none(value: Any) -> int | None:
+    """Coerce a select's value to an int (any digits); empty or malformed values become ``None``."""
+    text = ascii_digits(str(value)).strip() if value is not None else ""
+    return int(text) if text.isdigit() else None
+
+
+def one_of_choices(message: Any) -> Callable[[Form, Field], None]:
+    """Refuse a submitted value (or values) the select did not offer, with our own message.
+
+    Submitted values are compared with their digits in ASCII (the coercions accept any digits);
+    without submitted values the field's data (its default or the object's value) is checked.
+    """
+
+    def validator(form: Form, field: Field) -> None:
+        offered = {str(choice.value) for choice in field.iter_choices()}
+        if field.raw_data:
+            values = [ascii_digits(str(v)).strip() for v in field.raw_data]
+        else:
+            values = field.data if isinstance(field.data, list) else [field.data]
+        if any(str(v) not in offered for v in values if v not in (None, "")):
+            raise ValidationError(str(message))
+
+    return validator

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -19,6 +19,9 @@ from web.forms.fields import (
     LocalDateField,
     LocalIntegerField,
     LocalTimeField,
+    int_or_none,
+    one_of_choices,
+    options,
 )
 from web.models import INSTITUTION_KINDS, LANGUAGES, Skill
 from web.services.opportunities import (
@@ -52,32 +55,6 @@ LANGUAGE_LABELS = {
 }
 _DATE_SPLIT = re.compile(r"[\s,،;؛]+")
 NUMBER_INPUT = {"inputmode": "numeric", "type": "text", "dir": "ltr"}
-
-
-def one_of_choices(message: Any) -> Callable[[FlaskForm, Field], None]:
-    """Refuse a submitted value (or values) the select did not offer, with our own message."""
-
-    def validator(form: FlaskForm, field: Field) -> None:
-        offered = {str(choice.value) for choice in field.choices}
-        if field.raw_data:
-            values = [ascii_digits(str(v)).strip() for v in field.raw_data]
-        else:
-            values = field.data if isinstance(field.data, list) else [field.data]
-        if any(str(v) not in offered for v in values if v not in (None, "")):
-            raise ValidationError(str(message))
-
-    return validator
-
-
-def int_or_none(value: Any) -> int | None:
-    """Coerce a select value to an int (any digits); malformed values become ``None``."""
-    text = ascii_digits(str(value)).strip() if value is not None else ""
-    return int(text) if text.isdigit() else None
-
-
-def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
-    """Select options from (value, label) pairs."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def skill_choices(skills: Sequence[Skill]) -> list[SelectChoice]:

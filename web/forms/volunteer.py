@@ -269,8 +269,3 @@ class ShiftFilterForm(FlaskForm):
             raise ValidationError(_l("The end must be after the start."))
         if (end - start).days >= MAX_FILTER_DAYS:
             raise ValidationError(_l("Choose at most %(n)s days.", n=MAX_FILTER_DAYS))
-
-
-def int_or_none(value: str | None) -> int | None:
-    """A select's value as an id, None for the empty choice."""
-    return int(value) if value and value.isdigit() else None

@@ -353,3 +353,18 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "no csrf token in page"
     return match.group(1)
+
+
+@pytest.fixture
+def race_app(migrated_app: Flask, database_url: str) -> Iterator[Flask]:
+    """An app of its own with a pool big enough for racing threads, on a clean database."""
+    from web.extensions import db
+
+    clean_database(migrated_app)
+    options = {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 5, "pool_timeout": 60}
+    app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS=options)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    clean_database(migrated_app)

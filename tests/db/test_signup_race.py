@@ -7,104 +7,41 @@ busy timeout serialises the writers.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from datetime import date, time
+from collections.abc import Callable
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from tests.conftest import ALL_WEEK, Factory, clean_database, make_app, password_hash
+from tests.conftest import Factory
+from tests.races import Job, create_volunteers, run_together
 from web.extensions import db
-from web.models import Assignment, AvailabilityRule, Shift, User, VolunteerProfile
+from web.models import Assignment, Shift, User
 from web.services.signup import sign_up, withdraw
 
 PLACES = 5
-
-
-@pytest.fixture
-def race_app(migrated_app: Flask, database_url: str, backend: str) -> Iterator[Flask]:
-    """An app of its own with a pool big enough for the threads, on a clean database."""
-    clean_database(migrated_app)
-    options = {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 5, "pool_timeout": 60}
-    app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS=options)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    clean_database(migrated_app)
 
 
 def threads_for(backend: str) -> int:
     return 50 if backend == "postgresql" else 12
 
 
-def create_volunteers(factory: Factory, count: int) -> list[int]:
-    """Volunteers near Cairo, available all week, written in one transaction."""
-    governorate_id = factory.governorate("EG-C").id
-    users = []
-    for n in range(count):
-        user = User(
-            full_name=f"Racer {n}",
-            email=f"racer{n}@example.org",
-            phone=f"+2011{n:08d}",
-            role="volunteer",
-            password_hash=password_hash(),
-        )
-        profile = VolunteerProfile(
-            user=user,
-            gender="female",
-            date_of_birth=date(1995, 1, 1),
-            governorate_id=governorate_id,
-            home_lat=30.05,
-            home_lon=31.24,
-            travel_radius_km=25.0,
-            languages=["ar"],
-        )
-        for weekday, start, end in ALL_WEEK:
-            profile.availability_rules.append(
-                AvailabilityRule(
-                    weekday=weekday,
-                    start_time=time.fromisoformat(start),
-                    end_time=time.fromisoformat(end),
-                )
-            )
-        users.append(user)
-    db.session.add_all(users)
-    db.session.commit()
-    return [u.id for u in users]
+def each_user(
+    user_ids: list[int], action: Callable[[User, Shift], object], shift_id: int
+) -> list[Job]:
+    """One job per user: load the user and the shift, then ``action(user, shift)`` at once."""
 
+    def job(user_id: int) -> Job:
+        def load() -> Callable[[], object]:
+            user = db.session.get(User, user_id)
+            shift = db.session.get(Shift, shift_id)
+            assert user is not None and shift is not None
+            _ = (user.role, user.active, shift.status)
+            db.session.commit()  # give the connection back while waiting for the others
+            return lambda: action(user, shift)
 
-def run_together(
-    app: Flask, user_ids: list[int], action: Callable[[User, Shift], object], shift_id: int
-) -> list[BaseException]:
-    """Run ``action`` for every user at once, each in its own thread, context and session."""
-    barrier = threading.Barrier(len(user_ids))
-    errors: list[BaseException] = []
+        return load
 
-    def worker(user_id: int) -> None:
-        with app.app_context():
-            try:
-                user = db.session.get(User, user_id)
-                shift = db.session.get(Shift, shift_id)
-                assert user is not None and shift is not None
-                _ = (user.role, user.active, shift.status)
-                db.session.commit()  # give the connection back while waiting for the others
-                barrier.wait(timeout=120)
-                action(user, shift)
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(uid,)) for uid in user_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(thread.is_alive() for thread in threads), "a sign-up thread hung"
-    return errors
+    return [job(user_id) for user_id in user_ids]
 
 
 def snapshot(shift_id: int) -> tuple[int, list[Assignment]]:
@@ -123,7 +60,7 @@ def test_concurrent_sign_ups_fill_exactly_the_places(race_app: Flask, backend: s
         shift_id = factory.shift(needed=PLACES).id
         user_ids = create_volunteers(factory, count)
 
-    errors = run_together(race_app, user_ids, sign_up, shift_id)
+    errors = run_together(race_app, each_user(user_ids, sign_up, shift_id))
     assert errors == []
 
     with race_app.app_context():
@@ -158,7 +95,7 @@ def test_concurrent_withdrawals_promote_distinct_waitlisted(race_app: Flask, bac
         holders = user_ids[:PLACES]
         db.session.remove()
 
-    errors = run_together(race_app, holders, withdraw, shift_id)
+    errors = run_together(race_app, each_user(holders, withdraw, shift_id))
     assert errors == []
 
     with race_app.app_context():

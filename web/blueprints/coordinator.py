@@ -11,8 +11,9 @@ from flask_login import current_user
 
 from web.authz import role_required
 from web.blueprints.opportunities import url_if
+from web.labels import KIND_LABELS
 from web.services import coverage as service
-from web.services.browse import KIND_LABELS, parse_id
+from web.services.browse import parse_id
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinate")
 

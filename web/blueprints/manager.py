@@ -19,9 +19,6 @@ from werkzeug.wrappers import Response
 from web.authz import require_institution, role_required
 from web.extensions import db
 from web.forms.manager import (
-    GENDER_LABELS,
-    KIND_LABELS,
-    LANGUAGE_LABELS,
     STATUS_LABELS,
     CancelShiftForm,
     ConfirmForm,
@@ -31,6 +28,7 @@ from web.forms.manager import (
     ShiftForm,
     options,
 )
+from web.labels import GENDER_LABELS, KIND_LABELS, LANGUAGE_LABELS
 from web.models import Governorate, Institution, Opportunity, Shift, Skill, User, utcnow
 from web.services import opportunities as opportunity_service
 from web.services import shifts as shift_service

@@ -15,6 +15,7 @@ from web.authz import role_required
 from web.extensions import db
 from web.forms.fields import options, parse_int_arg
 from web.forms.matching import EditRunForm, ScheduleForm, StartRunForm
+from web.labels import RUN_STATUS_LABELS
 from web.models import RUN_STATUSES, Governorate, Institution, MatchingRun, MatchingSchedule, User
 from web.services import runs as service
 from web.services import schedules as schedule_service
@@ -242,14 +243,7 @@ def _labels() -> dict[str, Any]:
 
 
 def run_status_label(status: str) -> str:
-    return {
-        "queued": _("Queued"),
-        "running": _("Running"),
-        "proposed": _("Proposed"),
-        "published": _("Published"),
-        "discarded": _("Discarded"),
-        "failed": _("Failed"),
-    }.get(status, status)
+    return str(RUN_STATUS_LABELS.get(status, status))
 
 
 def run_trigger_label(trigger: str) -> str:

@@ -11,6 +11,7 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from web.authz import role_required
+from web.labels import GENDER_LABELS
 from web.services import browse as service
 
 bp = Blueprint("opportunities", __name__, url_prefix="/opportunities")
@@ -29,7 +30,7 @@ def _template_helpers() -> dict[str, Any]:
     return {
         "url_if": url_if,
         "kind_label": service.kind_label,
-        "gender_labels": service.GENDER_LABELS,
+        "gender_labels": GENDER_LABELS,
     }
 
 

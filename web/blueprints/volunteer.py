@@ -19,12 +19,12 @@ from web.authz import role_required
 from web.extensions import db, limiter
 from web.forms.fields import int_or_none, parse_int_arg
 from web.forms.volunteer import (
-    KIND_LABELS,
     ExceptionForm,
     ProfileForm,
     RuleForm,
     ShiftFilterForm,
 )
+from web.labels import KIND_LABELS
 from web.models import (
     INSTITUTION_KINDS,
     Assignment,

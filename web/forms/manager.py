@@ -23,6 +23,7 @@ from web.forms.fields import (
     one_of_choices,
     options,
 )
+from web.labels import GENDER_LABELS, KIND_LABELS, LANGUAGE_LABELS
 from web.models import INSTITUTION_KINDS, LANGUAGES, Skill
 from web.services.opportunities import (
     ADDRESS_MAX,
@@ -34,25 +35,7 @@ from web.services.opportunities import (
 from web.services.shifts import DESCRIPTION_MAX, MAX_AGE, MAX_NEEDED
 from web.text import ascii_digits
 
-KIND_LABELS = {
-    "orphanage": _l("Orphanage"),
-    "elderly_home": _l("Elderly home"),
-    "disability_centre": _l("Disability centre"),
-    "other": _l("Other care institution"),
-}
 STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
-GENDER_LABELS = {"any": _l("Women and men"), "female": _l("Women only"), "male": _l("Men only")}
-LANGUAGE_LABELS = {
-    "ar": _l("Arabic"),
-    "en": _l("English"),
-    "fr": _l("French"),
-    "de": _l("German"),
-    "es": _l("Spanish"),
-    "it": _l("Italian"),
-    "tr": _l("Turkish"),
-    "ur": _l("Urdu"),
-    "sgn": _l("Sign language"),
-}
 _DATE_SPLIT = re.compile(r"[\s,،;؛]+")
 NUMBER_INPUT = {"inputmode": "numeric", "type": "text", "dir": "ltr"}
 

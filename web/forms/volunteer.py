@@ -17,6 +17,7 @@ from web.forms.fields import (
     LocalIntegerField,
     LocalTimeField,
 )
+from web.labels import LANGUAGE_LABELS
 from web.models import LANGUAGES
 
 MAX_SKILLS = 20
@@ -32,23 +33,6 @@ GENDER_CHOICES = [
     ("female", _l("Female")),
     ("male", _l("Male")),
 ]
-LANGUAGE_LABELS = {
-    "ar": _l("Arabic"),
-    "en": _l("English"),
-    "fr": _l("French"),
-    "de": _l("German"),
-    "es": _l("Spanish"),
-    "it": _l("Italian"),
-    "tr": _l("Turkish"),
-    "ur": _l("Urdu"),
-    "sgn": _l("Sign language"),
-}
-KIND_LABELS = {
-    "orphanage": _l("Orphanage"),
-    "elderly_home": _l("Elderly home"),
-    "disability_centre": _l("Disability centre"),
-    "other": _l("Other care institution"),
-}
 
 
 CHOOSE_FROM_LIST = _l("Choose from the list.")

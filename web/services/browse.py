@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from web.extensions import db
 from web.forms.fields import parse_int_arg
+from web.labels import KIND_LABELS
 from web.models import (
     INSTITUTION_KINDS,
     Governorate,
@@ -33,18 +34,6 @@ PAGE_SIZE = 12
 MAX_ID = 2**31 - 1
 NEXT_DATES = 3
 DETAIL_SHIFTS = 60
-
-KIND_LABELS = {
-    "orphanage": _l("Orphanage"),
-    "elderly_home": _l("Elderly home"),
-    "disability_centre": _l("Disability centre"),
-    "other": _l("Other care institution"),
-}
-GENDER_LABELS = {
-    "any": _l("Women and men"),
-    "female": _l("Women only"),
-    "male": _l("Men only"),
-}
 
 
 def kind_label(kind: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from web.extensions import db
+from web.labels import RUN_STATUS_LABELS, SOLUTION_STATUS_LABELS
 from web.models import (
     HOLDING_STATES,
     Assignment,
@@ -727,18 +728,7 @@ def shift_table(run: MatchingRun) -> list[dict[str, Any]]:
 
 
 # Run statuses and the matcher's solution statuses as a user reads them.
-STATUS_LABELS = {
-    "queued": _l("Queued"),
-    "running": _l("Running"),
-    "proposed": _l("Proposed"),
-    "published": _l("Published"),
-    "discarded": _l("Discarded"),
-    "failed": _l("Failed"),
-    "OPTIMAL": _l("optimal"),
-    "FILL_OPTIMAL": _l("most places possible"),
-    "FEASIBLE": _l("not proven best"),
-    "EMPTY": _l("nothing to fill"),
-}
+STATUS_LABELS = {**RUN_STATUS_LABELS, **SOLUTION_STATUS_LABELS}
 
 
 def summary_lines(run: MatchingRun) -> list[str]:

@@ -184,6 +184,14 @@ def sign_up(volunteer_user: User, shift: Shift, *, now: datetime | None = None) 
             # Under the shift lock no withdrawal can run: a place freed just before is seen
             # by this retry, otherwise the waitlist number read next is ours alone.
             _lock_shift(shift_id)
+            # A cancellation may have committed while we waited for the lock.
+            status = db.session.scalar(
+                sa.select(Shift.status)
+                .where(Shift.id == shift_id)
+                .execution_options(populate_existing=True)
+            )
+            if status != "open":
+                raise SignupError(("cancelled",))
             place = _take_place(shift, verdict.positions)
         waitlist_position = None if place else _next_waitlist_position(shift_id)
         assignment = existing or Assignment(shift_id=shift_id, volunteer_id=user_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -58,11 +57,9 @@ def test_cancel_during_sign_ups_leaves_nobody_on_the_shift(race_app: Flask, back
         db.session.remove()
     assert shift.status == "cancelled" and shift.open_taken == 0 == requirement_taken
     assert not any(state in HOLDING_STATES for state in states), states
-    if any(state != "cancelled" for state in states):
-        # A sign-up that read the shift as open, then waited for the cancel's lock, still
-        # joins the waitlist of the cancelled shift: signup.sign_up does not re-read the
-        # status once it holds the shift lock (reported to the sign-up service's owner).
-        pytest.xfail("sign-up waitlisted on a shift cancelled while it waited: " + str(states))
+    # A sign-up that read the shift as open, then waited for the cancel's lock, re-reads the
+    # status under the lock and is refused: nobody is left waitlisted on a cancelled shift.
+    assert all(state == "cancelled" for state in states), states
 
 
 def test_shrinking_during_sign_ups_never_overbooks(race_app: Flask, backend: str) -> None:

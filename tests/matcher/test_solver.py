@@ -290,3 +290,18 @@ def test_priority_phases_one_by_one_when_weights_would_overflow(monkeypatch):
     solution = run(make_problem(shifts=shifts))
     assert [a.shift_id for a in solution.assignments] == ["urgent"]
     assert solution.metrics.upper_bound == 2
+
+
+def test_neighbourhood_search_on_a_large_component_is_valid_and_deterministic():
+    from benchmarks.generate import generate
+
+    problem = load_problem(generate(volunteers=2000, shifts=600, seed=5))
+    messages: list[str] = []
+    first = solve(problem, time_limit=120, threads=2, progress=messages.append)
+    assert first.metrics.extra["candidate_pairs"] > 20000
+    assert any(m.startswith("neighbourhood search") for m in messages)
+    assert check_solution(problem, first) == []
+    assert 0.99 * first.metrics.upper_bound <= first.metrics.filled <= first.metrics.upper_bound
+    assert first.metrics.upper_bound <= first.metrics.extra["flow_bound"]
+    second = solve(problem, time_limit=120, threads=2)
+    assert second.to_dict()["assignments"] == first.to_dict()["assignments"]

@@ -28,8 +28,9 @@ STATES = (
     "attended",
     "no_show",
 )
-# States in which the assignment holds one of the shift's places.
-HOLDING_STATES = frozenset({"offered", "confirmed", "attended", "no_show"})
+# States in which the assignment holds one of the shift's places. A no-show gives the place
+# back, so that a replacement can take it.
+HOLDING_STATES = frozenset({"offered", "confirmed", "attended"})
 # The state machine of DESIGN.md, plus the waitlist of self sign-up.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "proposed": frozenset({"offered", "cancelled"}),

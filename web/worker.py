@@ -124,9 +124,17 @@ def build_scheduler(app: Flask, scheduler: BaseScheduler | None = None) -> BaseS
     return scheduler
 
 
+def quiet_job_logs() -> None:
+    """Keep APScheduler's "Running job ... executed successfully" lines (two every poll) out of
+    the log at INFO; a job that raises is still logged at ERROR."""
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+
+
 def start_worker(app: Flask) -> None:
     """Entry point of the worker process: recover from a dead worker, then run forever."""
     from web.services.runs import fail_stale_runs
+
+    quiet_job_logs()
 
     with app.app_context():
         failed = fail_stale_runs()

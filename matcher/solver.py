@@ -1250,7 +1250,13 @@ class _State:
         res = _cpsat.solve_component(
             model, seed=seed, workers=workers, deterministic_time=dtime, deadline=deadline
         )
-        if res.improved:
+        new_pairs = [int(prep.a_pair[int(sel[i])]) for i in res.arcs]
+        new_locked = [int(prep.la_lock[int(lsel[i])]) for i in res.locked_arcs]
+        old_pairs = [p for p in pairs.tolist() if p in self.pair_pos]
+        old_locked = [lk for lk in comp.locked.tolist() if lk in self.locked_pos]
+        old_key = self._roster_key(prep, old_pairs, old_locked)
+        new_key = self._roster_key(prep, new_pairs, new_locked)
+        if res.improved and new_key > old_key:
             for p in list(self.pair_pos):
                 if p in local:
                     self._remove(p)
@@ -1417,6 +1423,31 @@ class _State:
             self._remove(p)
         for a in chosen:
             self._add(self.a_pair_l[a], int(prep.a_pos[a]))
+
+    def _roster_key(self, prep: _Prepared, pairs: list[int], locked: list[int]) -> tuple[int, ...]:
+        """Lexicographic value of a component's roster: locked placed, places by level from
+        the highest, then minus the secondary cost (the objective CP-SAT optimises)."""
+        levels = [0] * (prep.n_levels + 1)
+        for p in pairs:
+            levels[int(prep.level[prep.ps[p]])] += 1
+        for lk in locked:
+            levels[int(prep.level[prep.lk_s[lk]])] += 1
+        cost = sum(int(prep.pcost[p]) for p in pairs)
+        count: dict[int, int] = defaultdict(int)
+        insts: dict[int, set[int]] = defaultdict(set)
+        for p in pairs:
+            v = int(prep.pv[p])
+            count[v] += 1
+            insts[v].add(int(prep.arr.s_inst[prep.ps[p]]))
+        for lk in range(len(prep.lk_v)):
+            v = int(prep.lk_v[lk])
+            if v in count:
+                insts[v].add(int(prep.arr.s_inst[prep.lk_s[lk]]))
+        for v, n in count.items():
+            base = int(prep.v_locked[v])
+            cost += prep.fairness_unit * ((base + n) ** 2 - base**2)
+            cost += prep.same_institution_unit * (len(insts[v]) - 1)
+        return (len(locked), *reversed(levels[1:]), -cost)
 
     # -- output -----------------------------------------------------------------------
     def assigned_pairs(self) -> list[int]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -13,10 +13,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from web.authz import require_institution, role_required
+from web.blueprints.opportunities import url_if
 from web.extensions import db
 from web.forms.manager import (
     STATUS_LABELS,
@@ -54,14 +54,6 @@ STATE_LABELS = {
     "attended": _l("Attended"),
     "no_show": _l("Did not come"),
 }
-
-
-def url_if(endpoint: str, **values: Any) -> str | None:
-    """``url_for`` for an endpoint another area provides, or ``None`` while it does not exist."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 @bp.context_processor
@@ -131,6 +123,40 @@ def _render_form(template: str, status: int, **context: Any) -> tuple[str, int]:
     return render_template(template, **context), status
 
 
+T = TypeVar("T")
+
+
+def _submit(
+    form: FlaskForm,
+    action: Callable[[], T],
+    success: Callable[[T], Response],
+    *,
+    rollback: bool = False,
+) -> Response | int:
+    """Run a service action for a valid submitted form.
+
+    Returns ``success(result)`` when the service accepts the change; otherwise the status to
+    render the form with: 200 on a first view, 400 for invalid input, or the service's rule
+    error status, its messages attached to the form (after a rollback when asked).
+    """
+    if not form.validate_on_submit():
+        return 400 if request.method == "POST" else 200
+    try:
+        result = action()
+    except RuleError as exc:
+        if rollback:
+            db.session.rollback()
+        _attach(form, exc.errors)
+        return exc.status
+    return success(result)
+
+
+def _done(message: str, endpoint: str, **values: Any) -> Response:
+    """Flash a success message and redirect."""
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values))
+
+
 # --- dashboard and institution --------------------------------------------------------------
 
 
@@ -185,30 +211,34 @@ def institution_edit(institution_id: int) -> Response | tuple[str, int]:
     else:
         del form.kind
         del form.governorate
-    status = 200
-    if form.validate_on_submit():
-        details = opportunity_service.InstitutionDetails(
-            name_ar=form.name_ar.data,
-            name_en=form.name_en.data,
-            address_ar=form.address_ar.data,
-            address_en=form.address_en.data,
-            phone=form.phone.data,
-            kind=form.kind.data if "kind" in form else None,
-            governorate_id=form.governorate.data if "governorate" in form else None,
-        )
-        try:
-            opportunity_service.update_institution(current_user, place, details)
-        except RuleError as exc:
-            if exc.status == 403:
-                abort(403)
-            _attach(form, exc.errors)
-            status = exc.status
-        else:
-            flash(_("The institution's details were saved."), "success")
-            return redirect(url_for("manager.institution", institution_id=place.id))
-    elif request.method == "POST":
-        status = 400
-    return _render_form("manager/institution_form.html", status, institution=place, form=form)
+    outcome = _submit(
+        form,
+        lambda: opportunity_service.update_institution(
+            current_user, place, _institution_details(form)
+        ),
+        lambda _saved: _done(
+            _("The institution's details were saved."),
+            "manager.institution",
+            institution_id=place.id,
+        ),
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    if outcome == 403:
+        abort(403)
+    return _render_form("manager/institution_form.html", outcome, institution=place, form=form)
+
+
+def _institution_details(form: InstitutionForm) -> opportunity_service.InstitutionDetails:
+    return opportunity_service.InstitutionDetails(
+        name_ar=form.name_ar.data,
+        name_en=form.name_en.data,
+        address_ar=form.address_ar.data,
+        address_en=form.address_en.data,
+        phone=form.phone.data,
+        kind=form.kind.data if "kind" in form else None,
+        governorate_id=form.governorate.data if "governorate" in form else None,
+    )
 
 
 # --- opportunities ------------------------------------------------------------------------
@@ -232,6 +262,10 @@ def _opportunity_text(form: OpportunityForm) -> opportunity_service.OpportunityT
     )
 
 
+def _skill_ids(form: OpportunityForm) -> list[int]:
+    return [s for s in form.skills.data or [] if s is not None]
+
+
 @bp.route("/institutions/<int:institution_id>/opportunities/new", methods=["GET", "POST"])
 @role_required(*STAFF)
 def opportunity_new(institution_id: int) -> Response | tuple[str, int]:
@@ -240,26 +274,21 @@ def opportunity_new(institution_id: int) -> Response | tuple[str, int]:
     form = OpportunityForm(skills=_active_skills(), new=True)
     if request.method == "GET":
         form.status.data = "open"
-    status = 200
-    if form.validate_on_submit():
-        try:
-            opportunity = opportunity_service.create_opportunity(
-                current_user,
-                place,
-                _opportunity_text(form),
-                [s for s in form.skills.data or [] if s is not None],
-                form.status.data,
-            )
-        except RuleError as exc:
-            _attach(form, exc.errors)
-            status = exc.status
-        else:
-            flash(_("The opportunity was created."), "success")
-            return redirect(url_for("manager.opportunity", opportunity_id=opportunity.id))
-    elif request.method == "POST":
-        status = 400
+    outcome = _submit(
+        form,
+        lambda: opportunity_service.create_opportunity(
+            current_user, place, _opportunity_text(form), _skill_ids(form), form.status.data
+        ),
+        lambda opportunity: _done(
+            _("The opportunity was created."),
+            "manager.opportunity",
+            opportunity_id=opportunity.id,
+        ),
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return _render_form(
-        "manager/opportunity_form.html", status, institution=place, opportunity=None, form=form
+        "manager/opportunity_form.html", outcome, institution=place, opportunity=None, form=form
     )
 
 
@@ -287,28 +316,21 @@ def opportunity_edit(opportunity_id: int) -> Response | tuple[str, int]:
         form.skills.data = [s.id for s in item.skills]
     else:
         form = OpportunityForm(skills=skills, new=False)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            opportunity_service.update_opportunity(
-                current_user,
-                item,
-                _opportunity_text(form),
-                [s for s in form.skills.data or [] if s is not None],
-                form.status.data,
-            )
-        except RuleError as exc:
-            db.session.rollback()
-            _attach(form, exc.errors)
-            status = exc.status
-        else:
-            flash(_("The opportunity was saved."), "success")
-            return redirect(url_for("manager.opportunity", opportunity_id=item.id))
-    elif request.method == "POST":
-        status = 400
+    outcome = _submit(
+        form,
+        lambda: opportunity_service.update_opportunity(
+            current_user, item, _opportunity_text(form), _skill_ids(form), form.status.data
+        ),
+        lambda _saved: _done(
+            _("The opportunity was saved."), "manager.opportunity", opportunity_id=item.id
+        ),
+        rollback=True,
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return _render_form(
         "manager/opportunity_form.html",
-        status,
+        outcome,
         institution=item.institution,
         opportunity=item,
         form=form,
@@ -324,29 +346,25 @@ def opportunity_cancel(opportunity_id: int) -> Response | tuple[str, int]:
     if item.status == "closed":
         flash(_("This opportunity is already closed."), "warning")
         return redirect(url_for("manager.opportunity", opportunity_id=item.id))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            cancelled = opportunity_service.close_opportunity(current_user, item)
-        except RuleError as exc:
-            _attach(form, exc.errors)
-            status = exc.status
-        else:
-            flash(
-                ngettext(
-                    "The opportunity was closed and %(num)s upcoming shift was cancelled.",
-                    "The opportunity was closed and %(num)s upcoming shifts were cancelled.",
-                    len(cancelled),
-                ),
-                "success",
-            )
-            return redirect(url_for("manager.opportunity", opportunity_id=item.id))
-    elif request.method == "POST":
-        status = 400
+    outcome = _submit(
+        form,
+        lambda: opportunity_service.close_opportunity(current_user, item),
+        lambda cancelled: _done(
+            ngettext(
+                "The opportunity was closed and %(num)s upcoming shift was cancelled.",
+                "The opportunity was closed and %(num)s upcoming shifts were cancelled.",
+                len(cancelled),
+            ),
+            "manager.opportunity",
+            opportunity_id=item.id,
+        ),
+    )
+    if isinstance(outcome, Response):
+        return outcome
     upcoming = opportunity_service.upcoming_open_shifts(item)
     return _render_form(
         "manager/opportunity_close.html",
-        status,
+        outcome,
         opportunity=item,
         institution=item.institution,
         upcoming=upcoming,
@@ -397,28 +415,23 @@ def shift_new(opportunity_id: int) -> Response | tuple[str, int]:
     """Add one shift to an opportunity, in the institution's local time."""
     item = _opportunity(opportunity_id)
     form = ShiftForm.for_skills(_active_skills())()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            shift = shift_service.create_shift(
-                current_user,
-                item,
-                form.day.data,
-                form.start_time.data,
-                form.end_time.data,
-                _shift_details(form),
-            )
-        except RuleError as exc:
-            _attach(form, exc.errors)
-            status = exc.status
-        else:
-            flash(_("The shift was created."), "success")
-            return redirect(url_for("manager.shift_roster", shift_id=shift.id))
-    elif request.method == "POST":
-        status = 400
+    outcome = _submit(
+        form,
+        lambda: shift_service.create_shift(
+            current_user,
+            item,
+            form.day.data,
+            form.start_time.data,
+            form.end_time.data,
+            _shift_details(form),
+        ),
+        lambda shift: _done(_("The shift was created."), "manager.shift_roster", shift_id=shift.id),
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return _render_form(
         "manager/shift_form.html",
-        status,
+        outcome,
         opportunity=item,
         institution=item.institution,
         shift=None,
@@ -435,28 +448,23 @@ def shift_edit(shift_id: int) -> Response | tuple[str, int]:
     skills = _active_skills([r.skill_id for r in shift.requirements])
     form_class = ShiftForm.for_skills(skills)
     form = form_class(data=_shift_form_data(shift)) if request.method == "GET" else form_class()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            shift_service.update_shift(
-                current_user,
-                shift,
-                form.day.data,
-                form.start_time.data,
-                form.end_time.data,
-                _shift_details(form),
-            )
-        except RuleError as exc:
-            _attach(form, exc.errors)
-            status = exc.status
-        else:
-            flash(_("The shift was saved."), "success")
-            return redirect(url_for("manager.shift_roster", shift_id=shift.id))
-    elif request.method == "POST":
-        status = 400
+    outcome = _submit(
+        form,
+        lambda: shift_service.update_shift(
+            current_user,
+            shift,
+            form.day.data,
+            form.start_time.data,
+            form.end_time.data,
+            _shift_details(form),
+        ),
+        lambda _saved: _done(_("The shift was saved."), "manager.shift_roster", shift_id=shift.id),
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return _render_form(
         "manager/shift_form.html",
-        status,
+        outcome,
         opportunity=shift.opportunity,
         institution=shift.institution,
         shift=shift,
@@ -473,40 +481,37 @@ def shift_cancel(shift_id: int) -> Response | tuple[str, int]:
     form = CancelShiftForm()
     if shift.series_id is None:
         form.scope.choices = [c for c in form.scope.choices if c.value == "shift"]
-    status = 200
-    if form.validate_on_submit():
-        try:
-            if form.scope.data == "rest":
-                cancelled = shift_service.cancel_rest_of_series(
-                    current_user, shift, form.reason.data or ""
-                )
-                message = ngettext(
-                    "%(num)s shift of the series was cancelled.",
-                    "%(num)s shifts of the series were cancelled.",
-                    len(cancelled),
-                )
-            elif shift.series_id is not None:
-                shift_service.cancel_occurrence(current_user, shift, form.reason.data or "")
-                message = _("The shift was cancelled and its date skipped in the series.")
-            else:
-                shift_service.cancel_shift(current_user, shift, form.reason.data or "")
-                message = _("The shift was cancelled.")
-        except RuleError as exc:
-            _attach(form, exc.errors)
-            status = exc.status
-        else:
-            flash(message, "success")
-            return redirect(url_for("manager.opportunity", opportunity_id=shift.opportunity_id))
-    elif request.method == "POST":
-        status = 400
+    outcome = _submit(
+        form,
+        lambda: _cancel(shift, form.scope.data, form.reason.data or ""),
+        lambda message: _done(message, "manager.opportunity", opportunity_id=shift.opportunity_id),
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return _render_form(
         "manager/shift_cancel.html",
-        status,
+        outcome,
         shift=shift,
         opportunity=shift.opportunity,
         institution=shift.institution,
         form=form,
     )
+
+
+def _cancel(shift: Shift, scope: str, reason: str) -> str:
+    """Cancel a shift, its occurrence in a series, or the rest of its series; the message."""
+    if scope == "rest":
+        cancelled = shift_service.cancel_rest_of_series(current_user, shift, reason)
+        return ngettext(
+            "%(num)s shift of the series was cancelled.",
+            "%(num)s shifts of the series were cancelled.",
+            len(cancelled),
+        )
+    if shift.series_id is not None:
+        shift_service.cancel_occurrence(current_user, shift, reason)
+        return _("The shift was cancelled and its date skipped in the series.")
+    shift_service.cancel_shift(current_user, shift, reason)
+    return _("The shift was cancelled.")
 
 
 @bp.route("/opportunities/<int:opportunity_id>/series/new", methods=["GET", "POST"])
@@ -518,37 +523,33 @@ def series_new(opportunity_id: int) -> Response | tuple[str, int]:
     max_weeks = shift_service.series_max_weeks()
     if request.method == "GET":
         form.weeks.data = min(12, max_weeks)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            series = shift_service.create_series(
-                current_user,
-                item,
-                form.first_day.data,
-                form.start_time.data,
-                form.end_time.data,
-                form.weeks.data,
-                form.excluded(),
-                _shift_details(form),
-            )
-        except RuleError as exc:
-            _attach(form, exc.errors)
-            status = exc.status
-        else:
-            flash(
-                ngettext(
-                    "The series was created with %(num)s shift.",
-                    "The series was created with %(num)s shifts.",
-                    len(series.shifts),
-                ),
-                "success",
-            )
-            return redirect(url_for("manager.opportunity", opportunity_id=item.id))
-    elif request.method == "POST":
-        status = 400
+    outcome = _submit(
+        form,
+        lambda: shift_service.create_series(
+            current_user,
+            item,
+            form.first_day.data,
+            form.start_time.data,
+            form.end_time.data,
+            form.weeks.data,
+            form.excluded(),
+            _shift_details(form),
+        ),
+        lambda series: _done(
+            ngettext(
+                "The series was created with %(num)s shift.",
+                "The series was created with %(num)s shifts.",
+                len(series.shifts),
+            ),
+            "manager.opportunity",
+            opportunity_id=item.id,
+        ),
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return _render_form(
         "manager/series_form.html",
-        status,
+        outcome,
         opportunity=item,
         institution=item.institution,
         form=form,

@@ -421,15 +421,24 @@ def diff_run(run: MatchingRun) -> RunDiff:
 # --- editing before publish ---------------------------------------------------------------------
 
 
-def _editable(run_id: int, user: User | None) -> MatchingRun:
+def _changeable(
+    run_id: int, user: User | None, statuses: tuple[str, ...], refusal: Any
+) -> MatchingRun:
+    """The run, if it exists, is in the user's scope and has one of ``statuses``."""
     run = db.session.get(MatchingRun, run_id)
     if run is None:
         raise RunError(_l("This run does not exist."), status=404)
     if not scope_allowed(user, run.scope_kind, run.scope_ids):
         raise RunError(_l("You may not change this run."), status=403)
-    if run.status != "proposed":
-        raise RunError(_l("Only a proposed run can be changed or published."), status=409)
+    if run.status not in statuses:
+        raise RunError(refusal, status=409)
     return run
+
+
+def _editable(run_id: int, user: User | None) -> MatchingRun:
+    return _changeable(
+        run_id, user, ("proposed",), _l("Only a proposed run can be changed or published.")
+    )
 
 
 def _problem_and_solution(
@@ -565,13 +574,12 @@ def edit_run(
 
 def discard_run(run_id: int, user: User | None) -> MatchingRun:
     """Drop a proposal (or a queued run) and free its scope."""
-    run = db.session.get(MatchingRun, run_id)
-    if run is None:
-        raise RunError(_l("This run does not exist."), status=404)
-    if not scope_allowed(user, run.scope_kind, run.scope_ids):
-        raise RunError(_l("You may not change this run."), status=403)
-    if run.status not in ("queued", "proposed"):
-        raise RunError(_l("Only a queued or proposed run can be discarded."), status=409)
+    run = _changeable(
+        run_id,
+        user,
+        ("queued", "proposed"),
+        _l("Only a queued or proposed run can be discarded."),
+    )
     run.status = "discarded"
     run.finished_at = run.finished_at or utcnow()
     _release_locks(run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
@@ -248,30 +250,21 @@ def rule_add() -> Any:
     form.weekday.choices = _weekday_choices()
     if not form.validate_on_submit():
         return _availability_page(rule_form=form, status=400)
-    user: User = current_user  # type: ignore[assignment]
     data = RuleInput(form.weekday.data, form.start_time.data, form.end_time.data)
-    try:
-        availability_service.add_rule(user, get_or_create_profile(user), data)
-    except AvailabilityError as exc:
-        db.session.rollback()
-        form.form_errors.append(availability_error_text(exc.code))
-        return _availability_page(rule_form=form, status=409 if exc.code == "duplicate" else 400)
-    flash(_("The weekly time was added."), "success")
-    return redirect(url_for("volunteer.availability"), code=303)
+    return _add_availability(
+        "rule_form",
+        form,
+        lambda user, profile: availability_service.add_rule(user, profile, data),
+        _("The weekly time was added."),
+    )
 
 
 @bp.post("/availability/rules/<int:rule_id>/delete")
 @role_required("volunteer")
 def rule_delete(rule_id: int) -> Any:
-    profile = _profile_or_none()
-    if profile is None:
-        raise NotFound()
-    try:
-        availability_service.remove_rule(current_user, profile, rule_id)  # type: ignore[arg-type]
-    except LookupError as exc:
-        raise NotFound() from exc
-    flash(_("The weekly time was removed."), "success")
-    return redirect(url_for("volunteer.availability"), code=303)
+    return _remove_availability(
+        availability_service.remove_rule, rule_id, _("The weekly time was removed.")
+    )
 
 
 @bp.post("/availability/exceptions")
@@ -289,29 +282,55 @@ def exception_add() -> Any:
         end_time=form.end_time.data,
         note=form.note.data or "",
     )
-    try:
-        availability_service.add_exception(user, get_or_create_profile(user), data, today=today)
-    except AvailabilityError as exc:
-        db.session.rollback()
-        form.form_errors.append(availability_error_text(exc.code))
-        return _availability_page(
-            exception_form=form, status=409 if exc.code == "duplicate" else 400
-        )
-    flash(_("The change for that day was added."), "success")
-    return redirect(url_for("volunteer.availability"), code=303)
+    return _add_availability(
+        "exception_form",
+        form,
+        lambda user, profile: availability_service.add_exception(user, profile, data, today=today),
+        _("The change for that day was added."),
+    )
 
 
 @bp.post("/availability/exceptions/<int:exception_id>/delete")
 @role_required("volunteer")
 def exception_delete(exception_id: int) -> Any:
+    return _remove_availability(
+        availability_service.remove_exception,
+        exception_id,
+        _("The change for that day was removed."),
+    )
+
+
+def _add_availability(
+    form_name: str,
+    form: FlaskForm,
+    add: Callable[[User, VolunteerProfile], object],
+    message: str,
+) -> Any:
+    """Add a weekly time or a day's change; a refusal re-renders the page with ``form``."""
+    user: User = current_user  # type: ignore[assignment]
+    try:
+        add(user, get_or_create_profile(user))
+    except AvailabilityError as exc:
+        db.session.rollback()
+        form.form_errors.append(availability_error_text(exc.code))
+        status = 409 if exc.code == "duplicate" else 400
+        return _availability_page(**{form_name: form}, status=status)
+    flash(message, "success")
+    return redirect(url_for("volunteer.availability"), code=303)
+
+
+def _remove_availability(
+    remove: Callable[[User, VolunteerProfile, int], None], item_id: int, message: str
+) -> Any:
+    """Remove one of the volunteer's own weekly times or changes; any other id is a 404."""
     profile = _profile_or_none()
     if profile is None:
         raise NotFound()
     try:
-        availability_service.remove_exception(current_user, profile, exception_id)  # type: ignore[arg-type]
+        remove(current_user, profile, item_id)  # type: ignore[arg-type]
     except LookupError as exc:
         raise NotFound() from exc
-    flash(_("The change for that day was removed."), "success")
+    flash(message, "success")
     return redirect(url_for("volunteer.availability"), code=303)
 
 

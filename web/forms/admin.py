@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import EqualTo, Length
 
 from web.forms.auth import (
     LANGUAGE_CHOICES,
     ROLE_LABELS,
-    ChoicesForm,
     account_rule,
     full_name_field,
     new_password_field,
 )
-from web.forms.fields import CleanStringField, one_of_choices
+from web.forms.fields import CleanStringField, one_of_choices, options
 from web.services import accounts
 
 
-def _role_filter_choices() -> list[tuple[str, Any]]:
-    return [("", _l("All roles")), *ROLE_LABELS.items()]
-
-
-def _staff_role_choices() -> list[tuple[str, Any]]:
-    return [(role, ROLE_LABELS[role]) for role in ("manager", "coordinator", "admin")]
-
-
-def _staff_language_choices() -> list[tuple[str, Any]]:
-    return [("", _l("As their browser says")), *LANGUAGE_CHOICES]
-
-
-class UserFilterForm(ChoicesForm):
+class UserFilterForm(FlaskForm):
     """Filter the user list by role and by a name, email or phone search (a GET form)."""
-
-    static_choices = {"role": _role_filter_choices}
 
     class Meta:
         csrf = False
@@ -43,6 +27,7 @@ class UserFilterForm(ChoicesForm):
     role = SelectField(
         _l("Role"),
         [one_of_choices(_l("Choose a role from the list."))],
+        choices=options([("", _l("All roles")), *ROLE_LABELS.items()]),
         validate_choice=False,
         default="",
     )
@@ -53,7 +38,7 @@ class UserFilterForm(ChoicesForm):
     )
 
 
-class ScopeForm(ChoicesForm):
+class ScopeForm(FlaskForm):
     """A manager's institutions, or a coordinator's governorates or national scope."""
 
     institutions = SelectMultipleField(
@@ -79,11 +64,10 @@ class ScopeForm(ChoicesForm):
 class StaffForm(ScopeForm):
     """A new manager, coordinator or admin account."""
 
-    static_choices = {"role": _staff_role_choices, "locale": _staff_language_choices}
-
     role = SelectField(
         _l("Role"),
         [one_of_choices(_l("Choose a staff role."))],
+        choices=options((role, ROLE_LABELS[role]) for role in ("manager", "coordinator", "admin")),
         validate_choice=False,
     )
     full_name = full_name_field()
@@ -106,6 +90,7 @@ class StaffForm(ScopeForm):
     locale = SelectField(
         _l("Language"),
         [one_of_choices(_l("Choose Arabic or English."))],
+        choices=options([("", _l("As their browser says")), *LANGUAGE_CHOICES]),
         validate_choice=False,
         default="",
     )

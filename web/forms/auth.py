@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, PasswordField, SelectField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from web.forms.fields import CleanStringField, int_or_none, one_of_choices
+from web.forms.fields import CleanStringField, int_or_none, one_of_choices, options
 from web.services import accounts
 
 LANGUAGE_CHOICES = [("ar", "العربية"), ("en", "English")]
@@ -24,7 +24,10 @@ ROLE_LABELS = {
 
 
 class ChoicesForm(FlaskForm):
-    """Sets each select's fixed choices after binding (WTForms 3.3 warns on tuples in fields)."""
+    """Sets each select's fixed choices after binding (WTForms 3.3 warns on tuples in fields).
+
+    Only web/forms/sms.py still uses it; the other forms give ``choices=options(...)``.
+    """
 
     static_choices: dict[str, Callable[[], list[tuple[Any, Any]]]] = {}
 
@@ -32,11 +35,6 @@ class ChoicesForm(FlaskForm):
         super().__init__(*args, **kwargs)
         for name, choices in self.static_choices.items():
             self[name].choices = choices()
-
-
-def language_choices() -> list[tuple[str, str]]:
-    """Arabic and English, each named in its own language."""
-    return list(LANGUAGE_CHOICES)
 
 
 def account_rule(check: Callable[[Any], Any]) -> Callable[[FlaskForm, Field], None]:
@@ -74,10 +72,8 @@ def new_password_field(label: Any) -> PasswordField:
     )
 
 
-class RegisterForm(ChoicesForm):
+class RegisterForm(FlaskForm):
     """A volunteer signs up: name, mobile, optional email, password, language, governorate."""
-
-    static_choices = {"locale": language_choices}
 
     full_name = full_name_field()
     phone = CleanStringField(
@@ -113,6 +109,7 @@ class RegisterForm(ChoicesForm):
             InputRequired(message=_l("Choose Arabic or English.")),
             one_of_choices(_l("Choose Arabic or English.")),
         ],
+        choices=options(LANGUAGE_CHOICES),
         validate_choice=False,
     )
     governorate = SelectField(
@@ -151,10 +148,8 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class LanguageForm(ChoicesForm):
+class LanguageForm(FlaskForm):
     """The language the site speaks to this user (and their SMS, later)."""
-
-    static_choices = {"locale": language_choices}
 
     locale = SelectField(
         _l("Language"),
@@ -162,6 +157,7 @@ class LanguageForm(ChoicesForm):
             InputRequired(message=_l("Choose Arabic or English.")),
             one_of_choices(_l("Choose Arabic or English.")),
         ],
+        choices=options(LANGUAGE_CHOICES),
         validate_choice=False,
     )
     submit = SubmitField(_l("Save language"))

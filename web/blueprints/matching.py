@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from web.labels import RUN_STATUS_LABELS
 from web.models import RUN_STATUSES, Governorate, Institution, MatchingRun, MatchingSchedule, User
 from web.services import runs as service
 from web.services import schedules as schedule_service
+from web.services.matching_problem import parse_key
 
 bp = Blueprint("matching", __name__, url_prefix="/coordinate/runs")
 
@@ -239,6 +241,7 @@ def _labels() -> dict[str, Any]:
         "reason_label": reason_label,
         "skill_label": skill_label,
         "suggestion_text": suggestion_text,
+        "warning_parts": warning_parts,
     }
 
 
@@ -274,6 +277,38 @@ def reason_label(reason: str) -> str:
         "assigned_here": _("already on this shift"),
         "available": _("free, but the search stopped first"),
     }.get(reason, reason)
+
+
+_LOCKED_WARNING = re.compile(r"^locked pair (?P<vol>v\d+) on (?P<shift>s\d+)(?P<rest>.*); kept$")
+_WARNING_RULES = (
+    (" breaks a rule (", ")", ", "),
+    (": locked shifts exceed the volunteer's ", "", " and "),
+)
+
+
+def warning_parts(text: str) -> dict[str, Any] | None:
+    """A matcher warning about a confirmed (locked) pair as volunteer, shift and translated rules.
+
+    The matcher writes them in English with problem ids (``locked pair v18 on s19: locked shifts
+    exceed the volunteer's max_shifts; kept``); None when the text has another form.
+    """
+    match = _LOCKED_WARNING.match(text) if isinstance(text, str) else None
+    if match is None:
+        return None
+    rest = match["rest"]
+    codes: list[str] | None = None
+    if rest.startswith(" clashes with another locked shift"):
+        codes = ["overlap"]
+    for head, tail, separator in _WARNING_RULES:
+        if rest.startswith(head) and rest.endswith(tail):
+            codes = rest[len(head) : len(rest) - len(tail)].split(separator)
+    if not codes:
+        return None
+    return {
+        "volunteer_id": parse_key(match["vol"]),
+        "shift_id": parse_key(match["shift"]),
+        "reasons": [reason_label(code.strip()) for code in codes],
+    }
 
 
 def skill_label(code: str) -> str:

@@ -16,6 +16,7 @@ from web.forms.fields import (
     LocalFloatField,
     LocalIntegerField,
     LocalTimeField,
+    options,
 )
 from web.labels import LANGUAGE_LABELS
 from web.models import LANGUAGES
@@ -73,7 +74,7 @@ class ChoicesField(SelectMultipleField):
 class ProfileForm(FlaskForm):
     """What the matcher needs to know about the volunteer."""
 
-    gender = ChoiceField(_l("Gender"))
+    gender = ChoiceField(_l("Gender"), choices=options(GENDER_CHOICES))
     date_of_birth = LocalDateField(_l("Date of birth"), validators=[Optional()], render_kw=LTR)
     governorate = ChoiceField(_l("Governorate"))
     home_lat = LocalFloatField(
@@ -102,7 +103,10 @@ class ProfileForm(FlaskForm):
         render_kw=DECIMAL_INPUT,
     )
     skills = ChoicesField(_l("Skills"), coerce=int)
-    languages = ChoicesField(_l("Languages you speak"))
+    languages = ChoicesField(
+        _l("Languages you speak"),
+        choices=options((code, LANGUAGE_LABELS[code]) for code in LANGUAGES),
+    )
     max_shifts_per_week = LocalIntegerField(
         _l("At most this many shifts a week"),
         validators=[Optional(), NumberRange(1, 21, message=_l("Enter a number from 1 to 21."))],
@@ -121,9 +125,7 @@ class ProfileForm(FlaskForm):
     def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today or date.today()
-        # Choices are set after binding: WTForms 3.3 warns about tuples given to the fields.
-        self.gender.choices = list(GENDER_CHOICES)
-        self.languages.choices = [(code, LANGUAGE_LABELS[code]) for code in LANGUAGES]
+        # The views set these from the database.
         self.governorate.choices = []
         self.skills.choices = []
         self.preferred_institutions.choices = []
@@ -192,7 +194,7 @@ class ExceptionForm(FlaskForm):
         validators=[InputRequired(message=_l("This field is required."))],
         render_kw=LTR,
     )
-    kind = ChoiceField(_l("Change"))
+    kind = ChoiceField(_l("Change"), choices=options(EXCEPTION_KINDS))
     start_time = LocalTimeField(_l("From"), validators=[Optional()], render_kw=LTR)
     end_time = LocalTimeField(_l("Until"), validators=[Optional()], render_kw=LTR)
     note = CleanStringField(_l("Note"), validators=[Optional()])
@@ -201,7 +203,6 @@ class ExceptionForm(FlaskForm):
     def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today or date.today()
-        self.kind.choices = list(EXCEPTION_KINDS)
 
     def validate_day(self, field: LocalDateField) -> None:
         if field.data is None:

@@ -29,7 +29,17 @@ from web.forms.manager import (
     options,
 )
 from web.labels import GENDER_LABELS, KIND_LABELS, LANGUAGE_LABELS
-from web.models import Governorate, Institution, Opportunity, Shift, Skill, User, utcnow
+from web.models import (
+    Assignment,
+    Governorate,
+    Institution,
+    Opportunity,
+    Shift,
+    Skill,
+    User,
+    utcnow,
+)
+from web.services import attendance
 from web.services import opportunities as opportunity_service
 from web.services import shifts as shift_service
 from web.services.shifts import RuleError, ShiftDetails
@@ -574,6 +584,25 @@ def shift_roster(shift_id: int) -> str:
         assignments=shift_service.roster(shift),
         changeable=shift.status == "open" and shift.starts_at > utcnow(),
     )
+
+
+@bp.post("/assignments/<int:assignment_id>/absent")
+@role_required(*STAFF)
+def mark_absent(assignment_id: int) -> Response:
+    """Mark a confirmed volunteer as not coming: the place is freed and re-matched in time."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404)
+    shift = _shift(assignment.shift_id)
+    try:
+        attendance.mark_absent(current_user, assignment)
+    except attendance.AttendanceError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(
+            _("Marked as absent. The place is offered to someone else if there is time."), "success"
+        )
+    return redirect(url_for("manager.shift_roster", shift_id=shift.id), code=303)
 
 
 @bp.get("/institutions/<int:institution_id>/contacts")

@@ -52,3 +52,25 @@ def test_only_confirmed_volunteers_are_marked_absent(world):
     with pytest.raises(AttendanceError):
         attendance.mark_absent(world.admin, offered)
     assert offered.state == "offered"
+
+
+def test_manager_marks_absent_from_the_roster(world, factory, client, login_as):
+    manager = factory.user("manager", managed_institutions=[world.institution])
+    assignment = confirmed(world, world.volunteers[0])
+    login_as(manager)
+    page = client.get(f"/manage/shifts/{world.shift.id}").get_data(as_text=True)
+    assert f"/manage/assignments/{assignment.id}/absent" in page
+    response = client.post(f"/manage/assignments/{assignment.id}/absent")
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment.id).state == "no_show"
+
+
+def test_other_managers_cannot_mark_absent(world, factory, client, login_as):
+    other = factory.user("manager", managed_institutions=[world.far_institution])
+    assignment = confirmed(world, world.volunteers[0])
+    login_as(other)
+    assert client.post(f"/manage/assignments/{assignment.id}/absent").status_code == 403
+    assert client.post("/manage/assignments/999999/absent").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment.id).state == "confirmed"

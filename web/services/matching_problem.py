@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,6 +22,8 @@ from web.models import (
     User,
     VolunteerProfile,
 )
+from web.services.availability import profile_zone
+from web.services.eligibility import week_bounds
 
 FORMAT = "volunteer-matching/v1"
 KM_PER_DEGREE = 111.0
@@ -77,8 +80,37 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def _weeks(start: datetime, end: datetime) -> int:
-    return max(1, math.ceil((end - start) / timedelta(days=7)))
+def _weekly_caps(
+    profile: VolunteerProfile,
+    held: list[Assignment],
+    shift_ids: set[int],
+    weeks: set[tuple[datetime, datetime]],
+    zone: ZoneInfo,
+) -> tuple[int | None, float | None]:
+    """Caps over the horizon that keep every ISO week of the problem within the weekly caps.
+
+    The matcher only knows caps over the whole horizon: a weekly cap times the number of weeks
+    would let it put every shift into one week. Instead the new places are held to the least
+    room left in any of the ``weeks`` (counting what the volunteer holds that week, except the
+    offers inside the problem, which the matcher may move), and the confirmed pairs inside the
+    problem are added back so they still fit.
+    """
+    counted = [a for a in held if not (a.state == "offered" and a.shift_id in shift_ids)]
+    locked = [a for a in counted if a.shift_id in shift_ids]
+    by_week: dict[tuple[datetime, datetime], list[Assignment]] = defaultdict(list)
+    for a in counted:
+        by_week[week_bounds(a.shift.starts_at, zone)].append(a)
+    max_shifts = max_hours = None
+    if profile.max_shifts_per_week is not None:
+        room = min(profile.max_shifts_per_week - len(by_week[w]) for w in weeks)
+        max_shifts = len(locked) + max(0, room)
+    if profile.max_hours_per_week is not None:
+        room_hours = min(
+            profile.max_hours_per_week - sum(a.shift.duration_hours for a in by_week[w])
+            for w in weeks
+        )
+        max_hours = sum(a.shift.duration_hours for a in locked) + max(0.0, room_hours)
+    return max_shifts, max_hours
 
 
 def _cut(
@@ -114,7 +146,7 @@ def build_problem(
 
     Confirmed assignments (self sign-ups included) become ``locked`` pairs; offered ones from the
     last published roster become ``previous``. A volunteer's commitments outside the problem are
-    cut out of their availability, and their weekly caps are scaled to the window's length.
+    cut out of their availability, and their weekly caps hold in every week (see _weekly_caps).
     """
     from web.services.availability import windows_for
 
@@ -219,15 +251,15 @@ def build_problem(
                 Assignment.volunteer_id.in_(user_ids),
                 Assignment.state.in_(sorted(HOLDING_STATES)),
                 Shift.status == "open",
-                Shift.ends_at > window_start - rest,
-                Shift.starts_at < horizon_end + rest,
+                # whole weeks (a day of slack for zones): the weekly caps count them all
+                Shift.ends_at > window_start - timedelta(days=8),
+                Shift.starts_at < horizon_end + timedelta(days=8),
             )
             .order_by(Assignment.id)
         ).all()
         for a in rows:
             holdings[a.volunteer_id].append(a)
 
-    weeks = _weeks(window_start, horizon_end)
     for profile in profiles:
         outside = [a for a in holdings[profile.user_id] if a.shift_id not in shift_ids]
         inside = [a for a in holdings[profile.user_id] if a.shift_id in shift_ids]
@@ -252,11 +284,18 @@ def build_problem(
                 if i.id in by_institution
             },
         }
-        if profile.max_shifts_per_week is not None:
-            entry["max_shifts"] = max(0, profile.max_shifts_per_week * weeks - len(outside))
-        if profile.max_hours_per_week is not None:
-            outside_hours = sum(a.shift.duration_hours for a in outside)
-            entry["max_hours"] = max(0.0, profile.max_hours_per_week * weeks - outside_hours)
+        zone = profile_zone(profile)
+        max_shifts, max_hours = _weekly_caps(
+            profile,
+            holdings[profile.user_id],
+            shift_ids,
+            {week_bounds(s.starts_at, zone) for s in shifts},
+            zone,
+        )
+        if max_shifts is not None:
+            entry["max_shifts"] = max_shifts
+        if max_hours is not None:
+            entry["max_hours"] = max_hours
         if profile.languages:
             entry["languages"] = list(profile.languages)
         if entry["gender"] is None:

@@ -17,6 +17,7 @@ from web.models import (
     AvailabilityRule,
     Governorate,
     Institution,
+    MatchingSchedule,
     Opportunity,
     OpportunityInterest,
     Shift,
@@ -335,7 +336,11 @@ def has_accounts() -> bool:
 
 
 def wipe() -> None:
-    """Delete every row but the reference data the migrations seed (governorates, skills)."""
+    """Delete every row but the reference data the migrations seed (governorates, skills).
+
+    The nightly national run the migrations also seed is put back as they wrote it, so a reset
+    demo still has its nightly schedule.
+    """
     db.session.rollback()
     tables = [t for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
     connection = db.session.connection()
@@ -345,6 +350,20 @@ def wipe() -> None:
     else:
         for table in reversed(tables):
             connection.execute(table.delete())
+    db.session.add(
+        MatchingSchedule(
+            name="Nightly national run",
+            scope_kind="national",
+            scope_ids=[],
+            hour=2,
+            minute=0,
+            timezone=ZONE,
+            window_days=7,
+            time_limit_s=60.0,
+            auto_publish=False,
+            enabled=True,
+        )
+    )
     db.session.commit()
 
 

@@ -23,20 +23,6 @@ ROLE_LABELS = {
 }
 
 
-class ChoicesForm(FlaskForm):
-    """Sets each select's fixed choices after binding (WTForms 3.3 warns on tuples in fields).
-
-    Only web/forms/sms.py still uses it; the other forms give ``choices=options(...)``.
-    """
-
-    static_choices: dict[str, Callable[[], list[tuple[Any, Any]]]] = {}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, choices in self.static_choices.items():
-            self[name].choices = choices()
-
-
 def account_rule(check: Callable[[Any], Any]) -> Callable[[FlaskForm, Field], None]:
     """Turn one of the account service's checks into a WTForms validator (the rule lives once)."""
 

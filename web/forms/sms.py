@@ -9,8 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 from wtforms.validators import InputRequired, Length, Regexp
 
-from web.forms.auth import ChoicesForm, one_of_choices
-from web.forms.fields import CleanStringField
+from web.forms.fields import CleanStringField, one_of_choices, options
 from web.i18n import ascii_digits
 from web.models.messaging import CHANNELS, MESSAGE_KINDS, OUTBOUND_STATUSES
 
@@ -58,18 +57,13 @@ class CodeForm(FlaskForm):
     )
 
 
-def _channel_choices() -> list[tuple[str, Any]]:
-    return [(c, CHANNEL_LABELS[c]) for c in CHANNELS]
-
-
-class ChannelForm(ChoicesForm):
+class ChannelForm(FlaskForm):
     """Where the volunteer wants our messages: SMS or WhatsApp."""
-
-    static_choices = {"channel": _channel_choices}
 
     channel = RadioField(
         _l("Send me messages by"),
-        [
+        choices=options((c, CHANNEL_LABELS[c]) for c in CHANNELS),
+        validators=[
             InputRequired(message=_l("Choose SMS or WhatsApp.")),
             one_of_choices(_l("Choose SMS or WhatsApp.")),
         ],
@@ -77,30 +71,33 @@ class ChannelForm(ChoicesForm):
     )
 
 
-def _with_all(labels: dict[str, Any], keys: tuple[str, ...]) -> list[tuple[str, Any]]:
-    return [("", _l("All")), *((k, labels[k]) for k in keys)]
+def _with_all(labels: dict[str, Any], keys: tuple[str, ...]) -> list[Any]:
+    return options([("", _l("All")), *((k, labels[k]) for k in keys)])
 
 
-class OutboxFilterForm(ChoicesForm):
+class OutboxFilterForm(FlaskForm):
     """Filter the outbox by status, kind, channel and a phone search (a GET form)."""
-
-    static_choices = {
-        "status": lambda: _with_all(STATUS_LABELS, OUTBOUND_STATUSES),
-        "kind": lambda: _with_all(KIND_LABELS, MESSAGE_KINDS),
-        "channel": lambda: _with_all(CHANNEL_LABELS, CHANNELS),
-    }
 
     class Meta:
         csrf = False
 
     status = SelectField(
-        _l("Status"), [one_of_choices(_l("Choose from the list."))], validate_choice=False
+        _l("Status"),
+        [one_of_choices(_l("Choose from the list."))],
+        choices=_with_all(STATUS_LABELS, OUTBOUND_STATUSES),
+        validate_choice=False,
     )
     kind = SelectField(
-        _l("Kind"), [one_of_choices(_l("Choose from the list."))], validate_choice=False
+        _l("Kind"),
+        [one_of_choices(_l("Choose from the list."))],
+        choices=_with_all(KIND_LABELS, MESSAGE_KINDS),
+        validate_choice=False,
     )
     channel = SelectField(
-        _l("Channel"), [one_of_choices(_l("Choose from the list."))], validate_choice=False
+        _l("Channel"),
+        [one_of_choices(_l("Choose from the list."))],
+        choices=_with_all(CHANNEL_LABELS, CHANNELS),
+        validate_choice=False,
     )
     q = CleanStringField(
         _l("Phone number"),

@@ -35,6 +35,10 @@ from web.services.opportunities import (
 from web.services.shifts import DESCRIPTION_MAX, MAX_AGE, MAX_NEEDED
 from web.text import ascii_digits
 
+# WTForms' own Arabic catalogue lacks most plural forms: its "Field cannot be longer than"
+# would show in English.
+TOO_LONG = _l("This is too long.")
+
 STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
 _DATE_SPLIT = re.compile(r"[\s,،;؛]+")
 NUMBER_INPUT = {"inputmode": "numeric", "type": "text", "dir": "ltr"}
@@ -48,20 +52,28 @@ class InstitutionForm(FlaskForm):
     """An institution's names, address and phone; kind and governorate for staff above."""
 
     name_ar = CleanStringField(
-        _l("Name in Arabic"), [Length(max=NAME_MAX)], render_kw={"lang": "ar", "dir": "rtl"}
+        _l("Name in Arabic"),
+        [Length(max=NAME_MAX, message=TOO_LONG)],
+        render_kw={"lang": "ar", "dir": "rtl"},
     )
     name_en = CleanStringField(
-        _l("Name in English"), [Length(max=NAME_MAX)], render_kw={"lang": "en", "dir": "ltr"}
+        _l("Name in English"),
+        [Length(max=NAME_MAX, message=TOO_LONG)],
+        render_kw={"lang": "en", "dir": "ltr"},
     )
     address_ar = CleanStringField(
-        _l("Address in Arabic"), [Length(max=ADDRESS_MAX)], render_kw={"lang": "ar", "dir": "rtl"}
+        _l("Address in Arabic"),
+        [Length(max=ADDRESS_MAX, message=TOO_LONG)],
+        render_kw={"lang": "ar", "dir": "rtl"},
     )
     address_en = CleanStringField(
-        _l("Address in English"), [Length(max=ADDRESS_MAX)], render_kw={"lang": "en", "dir": "ltr"}
+        _l("Address in English"),
+        [Length(max=ADDRESS_MAX, message=TOO_LONG)],
+        render_kw={"lang": "en", "dir": "ltr"},
     )
     phone = CleanStringField(
         _l("Phone"),
-        [Length(max=40)],
+        [Length(max=40, message=TOO_LONG)],
         render_kw={"type": "tel", "inputmode": "tel", "dir": "ltr", "autocomplete": "tel"},
     )
     kind = SelectField(
@@ -89,39 +101,43 @@ class OpportunityForm(FlaskForm):
     """An opportunity's bilingual texts, skills and status."""
 
     title_ar = CleanStringField(
-        _l("Title in Arabic"), [Length(max=TITLE_MAX)], render_kw={"lang": "ar", "dir": "rtl"}
+        _l("Title in Arabic"),
+        [Length(max=TITLE_MAX, message=TOO_LONG)],
+        render_kw={"lang": "ar", "dir": "rtl"},
     )
     title_en = CleanStringField(
-        _l("Title in English"), [Length(max=TITLE_MAX)], render_kw={"lang": "en", "dir": "ltr"}
+        _l("Title in English"),
+        [Length(max=TITLE_MAX, message=TOO_LONG)],
+        render_kw={"lang": "en", "dir": "ltr"},
     )
     description_ar = CleanTextAreaField(
         _l("What help is needed, for whom and why (Arabic)"),
-        [Length(max=LONG_TEXT_MAX)],
+        [Length(max=LONG_TEXT_MAX, message=TOO_LONG)],
         render_kw={"lang": "ar", "dir": "rtl", "rows": 5},
     )
     description_en = CleanTextAreaField(
         _l("What help is needed, for whom and why (English)"),
-        [Length(max=LONG_TEXT_MAX)],
+        [Length(max=LONG_TEXT_MAX, message=TOO_LONG)],
         render_kw={"lang": "en", "dir": "ltr", "rows": 5},
     )
     requirements_ar = CleanTextAreaField(
         _l("Requirements (Arabic)"),
-        [Length(max=LONG_TEXT_MAX)],
+        [Length(max=LONG_TEXT_MAX, message=TOO_LONG)],
         render_kw={"lang": "ar", "dir": "rtl", "rows": 3},
     )
     requirements_en = CleanTextAreaField(
         _l("Requirements (English)"),
-        [Length(max=LONG_TEXT_MAX)],
+        [Length(max=LONG_TEXT_MAX, message=TOO_LONG)],
         render_kw={"lang": "en", "dir": "ltr", "rows": 3},
     )
     commitment_ar = CleanStringField(
         _l("Expected commitment (Arabic)"),
-        [Length(max=COMMITMENT_MAX)],
+        [Length(max=COMMITMENT_MAX, message=TOO_LONG)],
         render_kw={"lang": "ar", "dir": "rtl"},
     )
     commitment_en = CleanStringField(
         _l("Expected commitment (English)"),
-        [Length(max=COMMITMENT_MAX)],
+        [Length(max=COMMITMENT_MAX, message=TOO_LONG)],
         render_kw={"lang": "en", "dir": "ltr"},
     )
     skills = SelectMultipleField(
@@ -191,12 +207,12 @@ class _ShiftFieldsForm(FlaskForm):
     )
     description_ar = CleanTextAreaField(
         _l("Notes for volunteers (Arabic)"),
-        [Length(max=DESCRIPTION_MAX)],
+        [Length(max=DESCRIPTION_MAX, message=TOO_LONG)],
         render_kw={"lang": "ar", "dir": "rtl", "rows": 2},
     )
     description_en = CleanTextAreaField(
         _l("Notes for volunteers (English)"),
-        [Length(max=DESCRIPTION_MAX)],
+        [Length(max=DESCRIPTION_MAX, message=TOO_LONG)],
         render_kw={"lang": "en", "dir": "ltr", "rows": 2},
     )
 
@@ -248,7 +264,7 @@ class SeriesForm(_ShiftFieldsForm):
     )
     excluded_days = CleanTextAreaField(
         _l("Dates to skip (YYYY-MM-DD, one per line or separated by commas)"),
-        [Length(max=2000)],
+        [Length(max=2000, message=TOO_LONG)],
         render_kw={"dir": "ltr", "rows": 3},
     )
 
@@ -282,7 +298,7 @@ class CancelShiftForm(FlaskForm):
         validators=[InputRequired(), one_of_choices(_l("Choose what to cancel."))],
         validate_choice=False,
     )
-    reason = CleanStringField(_l("Reason (optional)"), [Length(max=300)])
+    reason = CleanStringField(_l("Reason (optional)"), [Length(max=300, message=TOO_LONG)])
 
 
 class ConfirmForm(FlaskForm):

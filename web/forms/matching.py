@@ -17,6 +17,10 @@ SCOPE_CHOICES = options(
     ]
 )
 
+# WTForms' own Arabic catalogue lacks most plural forms: its "Field cannot be longer than"
+# would show in English.
+TOO_LONG = _l("This is too long.")
+
 
 class ScopeForm(FlaskForm):
     """The scope fields a run and a schedule share."""
@@ -72,7 +76,9 @@ class EditRunForm(FlaskForm):
 class ScheduleForm(ScopeForm):
     """A nightly run: scope, local time, window, limit, and whether it publishes itself."""
 
-    name = CleanStringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = CleanStringField(
+        _l("Name"), validators=[DataRequired(), Length(max=120, message=TOO_LONG)]
+    )
     hour = LocalIntegerField(
         _l("Hour (Cairo time)"), default=2, validators=[InputRequired(), NumberRange(0, 23)]
     )

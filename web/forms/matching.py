@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField
+from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from web.forms.fields import CleanStringField, LocalFloatField, LocalIntegerField, options
+from web.forms.volunteer import ChoicesField
 
 SCOPE_CHOICES = options(
     [
@@ -26,8 +27,9 @@ class ScopeForm(FlaskForm):
     """The scope fields a run and a schedule share."""
 
     scope_kind = SelectField(_l("Scope"), choices=SCOPE_CHOICES, validators=[DataRequired()])
-    governorates = SelectMultipleField(_l("Governorates"), coerce=int, validate_choice=True)
-    institutions = SelectMultipleField(_l("Institutions"), coerce=int, validate_choice=True)
+    # our "Choose from the list." (WTForms' Arabic lacks "'%(value)s' is not a valid choice")
+    governorates = ChoicesField(_l("Governorates"), coerce=int)
+    institutions = ChoicesField(_l("Institutions"), coerce=int)
 
     def scope_ids(self) -> list[int]:
         if self.scope_kind.data == "governorates":

@@ -104,6 +104,7 @@ def configure_templates(app: Flask) -> None:
         format_local=i18n.format_local,
         format_local_date=i18n.format_local_date,
         format_local_time=i18n.format_local_time,
+        format_km=i18n.format_km,
         nav_links=nav_links,
     )
     # {% trans %} blocks; Flask-Babel installs the gettext functions.

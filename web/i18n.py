@@ -83,3 +83,10 @@ def format_local_time(moment: datetime, zone_name: str | None = None) -> str:
     from babel.dates import format_time
 
     return format_time(to_local(moment, zone_name), "short", locale=get_locale() or DEFAULT)
+
+
+def format_km(km: float) -> str:
+    """A distance in km with one decimal, in the active locale."""
+    from flask_babel import format_decimal, gettext
+
+    return gettext("%(km)s km", km=format_decimal(round(km, 1), format="#,##0.0"))

@@ -113,8 +113,11 @@ def detail(run_id: int) -> str:
     run = _run_or_404(run_id)
     context: dict[str, Any] = {"run": run, "summary": service.summary_lines(run)}
     if run.status in ("proposed", "published", "discarded") and run.solution is not None:
+        rows = service.shift_table(run)
+        short = [r["shift"].id for r in rows if r["filled"] < r["shift"].needed]
         context.update(
-            rows=service.shift_table(run),
+            rows=rows,
+            candidates=service.candidates_by_shift(run, short) if run.status == "proposed" else {},
             diff=service.diff_run(run) if run.status == "proposed" else None,
             names=service.volunteer_names(run),
             edit_form=EditRunForm(version=run.version),
@@ -139,18 +142,14 @@ def edit(run_id: int) -> Response:
     """Pin, remove, restore, add or swap one pair; checked against the matching rules."""
     _run_or_404(run_id)
     form = EditRunForm()
-    if not form.validate_on_submit():
+    volunteer_id, other_id = form.people() if form.validate_on_submit() else (None, None)
+    if volunteer_id is None or (form.action.data == "swap" and other_id is None):
         flash(_("This change could not be understood."), "error")
         return redirect(url_for("matching.detail", run_id=run_id), code=303)
     return _service_call(
         run_id,
         lambda: service.edit_run(
-            run_id,
-            current_user,
-            form.action.data,
-            form.shift_id.data,
-            form.volunteer_id.data,
-            form.other_volunteer_id.data,
+            run_id, current_user, form.action.data, form.shift_id.data, volunteer_id, other_id
         ),
         _("The proposal was changed."),
     )

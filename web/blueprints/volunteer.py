@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from babel.dates import get_day_names
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,6 +26,7 @@ from web.forms.volunteer import (
     RuleForm,
     ShiftFilterForm,
 )
+from web.i18n import format_km
 from web.labels import KIND_LABELS
 from web.models import (
     INSTITUTION_KINDS,
@@ -87,11 +88,6 @@ def availability_error_text(code: str) -> str:
         "far_day": _("Choose a day within the next two years."),
     }
     return texts.get(code, _("The request could not be understood."))
-
-
-def format_km(km: float) -> str:
-    """A distance in km with one decimal, in the active locale."""
-    return _("%(km)s km", km=format_decimal(round(km, 1), format="#,##0.0"))
 
 
 def _profile_or_none() -> VolunteerProfile | None:

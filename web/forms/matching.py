@@ -70,9 +70,20 @@ class EditRunForm(FlaskForm):
         validators=[DataRequired()],
     )
     shift_id = LocalIntegerField(_l("Shift"), validators=[InputRequired()])
-    volunteer_id = LocalIntegerField(_l("Volunteer"), validators=[InputRequired()])
-    other_volunteer_id = LocalIntegerField(_l("Volunteer to swap in"), validators=[Optional()])
+    # pin, unpin, remove, restore: the pair's volunteer
+    volunteer_id = LocalIntegerField(_l("Volunteer"), validators=[Optional()])
+    # add: the candidate; swap: the candidate comes in, volunteer_out goes out
+    candidate = LocalIntegerField(_l("Volunteer who could take the place"), [Optional()])
+    volunteer_out = LocalIntegerField(_l("In place of"), validators=[Optional()])
     version = HiddenField()
+
+    def people(self) -> tuple[int | None, int | None]:
+        """(the volunteer the change is about, the one swapped in) for the chosen action."""
+        if self.action.data == "add":
+            return self.candidate.data, None
+        if self.action.data == "swap":
+            return self.volunteer_out.data, self.candidate.data
+        return self.volunteer_id.data, None
 
 
 class ScheduleForm(ScopeForm):

@@ -735,6 +735,41 @@ def shift_table(run: MatchingRun) -> list[dict[str, Any]]:
     return rows
 
 
+def candidates_by_shift(
+    run: MatchingRun, shift_ids: Iterable[int], limit: int = 15
+) -> dict[int, list[tuple[int, str, float]]]:
+    """Volunteers of the run a coordinator could add to each shift, nearest first.
+
+    They pass every static rule of the matcher on the run's problem (the vectorised candidate
+    generator, the same rules the solver used) and are not on the shift yet; clashes and caps
+    are checked when the coordinator adds one.
+    """
+    import numpy as np
+
+    import matcher
+    from matcher.candidates import build_arrays, generate
+
+    wanted = {f"s{sid}" for sid in shift_ids}
+    if not run.problem or not wanted:
+        return {}
+    problem = matcher.load_problem(run.problem)
+    arrays = build_arrays(problem)
+    mask = np.array([s.id in wanted for s in problem.shifts], dtype=bool)
+    found = generate(arrays, mask)
+    on_shift = {(p.volunteer_id, p.shift_id) for p in final_pairs(run)}
+    nearest: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for v, s, km in zip(found.vol.tolist(), found.shift.tolist(), found.km.tolist(), strict=True):
+        volunteer_id = parse_key(problem.volunteers[v].id)
+        shift_id = parse_key(problem.shifts[s].id)
+        if (volunteer_id, shift_id) not in on_shift:
+            nearest[shift_id].append((km, volunteer_id))
+    names = user_names({vid for pairs in nearest.values() for _km, vid in pairs})
+    return {
+        sid: [(vid, names.get(vid, str(vid)), km) for km, vid in sorted(pairs)[:limit]]
+        for sid, pairs in nearest.items()
+    }
+
+
 # Run statuses and the matcher's solution statuses as a user reads them.
 STATUS_LABELS = {**RUN_STATUS_LABELS, **SOLUTION_STATUS_LABELS}
 
@@ -798,6 +833,12 @@ def volunteer_names(run: MatchingRun) -> dict[int, str]:
     """Names of every volunteer the run's proposal and diff mention."""
     ids = {p.volunteer_id for p in run.proposals}
     ids |= {a.volunteer_id for a in current_roster(run_shift_ids(run))}
+    return user_names(ids)
+
+
+def user_names(ids: Iterable[int]) -> dict[int, str]:
+    """Full names of the users with these ids."""
+    ids = set(ids)
     if not ids:
         return {}
     rows = db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids)))

@@ -122,3 +122,71 @@ def test_only_admins_keep_schedules(client, login_as, world):
         },
     )
     assert bad.status_code == 400
+
+
+def test_coordinator_adds_a_listed_candidate_and_swaps(client, login_as, world, factory):
+    factory.volunteer(lat=30.052, lon=31.241)  # one more volunteer than places
+    login_as(world.coordinator)
+    client.post(
+        "/coordinate/runs/new",
+        data={"scope_kind": "national", "window_days": "7", "time_limit": "10"},
+    )
+    run = solve_pending()
+    pair = next(p for p in run.proposals if p.shift_id == world.shift.id)
+    client.post(
+        f"/coordinate/runs/{run.id}/edit",
+        data={"action": "remove", "shift_id": pair.shift_id, "volunteer_id": pair.volunteer_id},
+    )
+    page = client.get(f"/coordinate/runs/{run.id}", headers={"Accept-Language": "en"})
+    text = page.get_data(as_text=True)
+    assert "Volunteer who could take the place" in text
+    assert f'<option value="{pair.volunteer_id}">' in text
+    response = client.post(
+        f"/coordinate/runs/{run.id}/edit",
+        data={"action": "add", "shift_id": pair.shift_id, "candidate": str(pair.volunteer_id)},
+    )
+    assert response.status_code == 303
+    run = db.session.get(MatchingRun, run.id)
+    db.session.refresh(run)
+    restored = next(
+        p
+        for p in run.proposals
+        if p.volunteer_id == pair.volunteer_id and p.shift_id == pair.shift_id
+    )
+    assert not restored.removed and restored.pinned
+    everyone = {int(v["id"][1:]) for v in run.problem["volunteers"]}
+    (unused,) = everyone - {p.volunteer_id for p in runs.final_pairs(run)}
+    out = next(p for p in run.proposals if p.shift_id == world.second_shift.id)
+    response = client.post(
+        f"/coordinate/runs/{run.id}/edit",
+        data={
+            "action": "swap",
+            "shift_id": world.second_shift.id,
+            "volunteer_out": str(out.volunteer_id),
+            "candidate": str(unused),
+        },
+    )
+    assert response.status_code == 303
+    db.session.refresh(run)
+    final = {(p.volunteer_id, p.shift_id) for p in runs.final_pairs(run)}
+    assert (unused, world.second_shift.id) in final
+    assert (out.volunteer_id, world.second_shift.id) not in final
+
+
+def test_an_edit_without_its_volunteer_is_refused(client, login_as, world):
+    login_as(world.coordinator)
+    client.post(
+        "/coordinate/runs/new",
+        data={"scope_kind": "national", "window_days": "7", "time_limit": "10"},
+    )
+    run = solve_pending()
+    before = [(p.volunteer_id, p.shift_id, p.removed, p.pinned) for p in run.proposals]
+    for data in (
+        {"action": "add", "shift_id": world.shift.id},
+        {"action": "swap", "shift_id": world.shift.id, "volunteer_out": "1"},
+        {"action": "pin", "shift_id": world.shift.id},
+        {"action": "explode", "shift_id": world.shift.id, "volunteer_id": "1"},
+    ):
+        assert client.post(f"/coordinate/runs/{run.id}/edit", data=data).status_code == 303
+    db.session.refresh(run)
+    assert [(p.volunteer_id, p.shift_id, p.removed, p.pinned) for p in run.proposals] == before

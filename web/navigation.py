@@ -36,6 +36,7 @@ _LINKS = {
     ],
     "admin": [
         ("coordinator.coverage", _l("Coverage")),
+        ("coordinator.at_risk", _l("Shifts at risk")),
         ("matching.history", _l("Matching runs")),
         ("admin.users", _l("Staff accounts")),
         ("sms.outbox", _l("Messages")),

@@ -69,7 +69,13 @@ GOVERNORATES: tuple[tuple[str, float, float, float, float], ...] = (
 KINDS = ("orphanage_girls", "orphanage_boys", "elderly_home", "disability_centre", "other")
 KIND_P = (0.21, 0.21, 0.25, 0.23, 0.10)
 SKILLS = (
-    "tutoring", "music", "sports", "first_aid", "psychosocial", "arabic_reading", "nursing_aid",
+    "tutoring",
+    "music",
+    "sports",
+    "first_aid",
+    "psychosocial",
+    "arabic_reading",
+    "nursing_aid",
 )
 # share of volunteers holding each skill (independent draws)
 SKILL_HOLD_P = (0.30, 0.12, 0.20, 0.15, 0.10, 0.20, 0.08)
@@ -106,8 +112,9 @@ class _Stamps:
         return text
 
 
-def _scatter(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, sigma_km: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _scatter(
+    rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, sigma_km: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Move points by a normal offset of `sigma_km` per axis; returns rounded coordinates."""
     n = lat.shape[0]
     dy = rng.normal(0.0, 1.0, n) * sigma_km
@@ -196,8 +203,9 @@ def _availability(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndar
     return count, start + days * 1440, end + days * 1440
 
 
-def _pick_weighted(rng: np.random.Generator, n: int, values: Sequence[int],
-                   p: Sequence[float]) -> np.ndarray:
+def _pick_weighted(
+    rng: np.random.Generator, n: int, values: Sequence[int], p: Sequence[float]
+) -> np.ndarray:
     return rng.choice(np.asarray(values), size=n, p=np.asarray(p) / np.sum(p))
 
 
@@ -273,8 +281,11 @@ def generate(volunteers: int, shifts: int, seed: int) -> dict:
     anchor = rng.choice(n_inst, size=volunteers, p=per_inst / per_inst.sum())
     pop = covered_population(n_inst)
     elsewhere = rng.random(volunteers) < 0.12
-    v_gov = np.where(elsewhere, rng.choice(len(GOVERNORATES), size=volunteers, p=pop / pop.sum()),
-                     inst["gov"][anchor])
+    v_gov = np.where(
+        elsewhere,
+        rng.choice(len(GOVERNORATES), size=volunteers, p=pop / pop.sum()),
+        inst["gov"][anchor],
+    )
     c_lat = np.array([g[2] for g in GOVERNORATES])[v_gov]
     c_lon = np.array([g[3] for g in GOVERNORATES])[v_gov]
     sigma = np.array([g[4] for g in GOVERNORATES])[v_gov] * 1.1
@@ -283,13 +294,16 @@ def generate(volunteers: int, shifts: int, seed: int) -> dict:
     v_gender = np.where(g_roll < 0.56, "female", "male").astype(object)
     v_gender[g_roll > 0.985] = None
     age_band = rng.choice(3, size=volunteers, p=(0.5, 0.35, 0.15))
-    age = np.select([age_band == 0, age_band == 1],
-                    [rng.integers(16, 26, volunteers), rng.integers(26, 46, volunteers)],
-                    rng.integers(46, 69, volunteers))
+    age = np.select(
+        [age_band == 0, age_band == 1],
+        [rng.integers(16, 26, volunteers), rng.integers(26, 46, volunteers)],
+        rng.integers(46, 69, volunteers),
+    )
     age_missing = rng.random(volunteers) < 0.01
     holds = rng.random((volunteers, len(SKILLS))) < np.array(SKILL_HOLD_P)
-    radius = _pick_weighted(rng, volunteers, (5, 10, 15, 20, 30, 50),
-                            (0.15, 0.30, 0.22, 0.17, 0.10, 0.06))
+    radius = _pick_weighted(
+        rng, volunteers, (5, 10, 15, 20, 30, 50), (0.15, 0.30, 0.22, 0.17, 0.10, 0.06)
+    )
     w_count, w_start, w_end = _availability(rng, volunteers)
     max_shifts = _pick_weighted(rng, volunteers, (1, 2, 3, 4, 5), (0.15, 0.30, 0.25, 0.18, 0.12))
     max_hours = np.clip(np.round(max_shifts * rng.uniform(2.5, 5.0, volunteers)), 4, 20)
@@ -301,10 +315,12 @@ def generate(volunteers: int, shifts: int, seed: int) -> dict:
     probe = 12
     has_inst = gov_count[v_gov] > 0
     pick = (rng.random((volunteers, probe)) * np.maximum(gov_count[v_gov], 1)[:, None]).astype(
-        np.int64)
+        np.int64
+    )
     cand = by_gov_order[np.minimum(gov_first[v_gov][:, None] + pick, n_inst - 1)]
     d2 = (inst["lat"][cand] - v_lat[:, None]) ** 2 + (
-        (inst["lon"][cand] - v_lon[:, None]) * np.cos(np.radians(v_lat))[:, None]) ** 2
+        (inst["lon"][cand] - v_lon[:, None]) * np.cos(np.radians(v_lat))[:, None]
+    ) ** 2
     nearest = np.take_along_axis(cand, np.argsort(d2, axis=1), axis=1)
     cred_roll = rng.random((volunteers, 2))
     # expiry days relative to the horizon start: some already expired, some during the week
@@ -338,12 +354,18 @@ def generate(volunteers: int, shifts: int, seed: int) -> dict:
             rec["preferences"] = prefs
         creds = []
         if cred_roll[i, 0] < 0.20:
-            creds.append({"name": "child_protection",
-                          "expires": date_stamp(int(cred_days[i, 0]) * 1440)})
+            creds.append(
+                {"name": "child_protection", "expires": date_stamp(int(cred_days[i, 0]) * 1440)}
+            )
         if cred_roll[i, 1] < 0.12:
-            creds.append({"name": "first_aid_cert",
-                          "expires": None if cred_days[i, 1] > 300
-                          else date_stamp(int(cred_days[i, 1]) * 1440)})
+            creds.append(
+                {
+                    "name": "first_aid_cert",
+                    "expires": None
+                    if cred_days[i, 1] > 300
+                    else date_stamp(int(cred_days[i, 1]) * 1440),
+                }
+            )
         if creds:
             rec["credentials"] = creds
         langs = ["ar"]
@@ -355,8 +377,12 @@ def generate(volunteers: int, shifts: int, seed: int) -> dict:
         vol_list.append(rec)
 
     inst_list = [
-        {"id": f"inst-{i + 1:05d}", "lat": float(inst["lat"][i]), "lon": float(inst["lon"][i]),
-         "kind": KINDS[int(inst["kind"][i])]}
+        {
+            "id": f"inst-{i + 1:05d}",
+            "lat": float(inst["lat"][i]),
+            "lon": float(inst["lon"][i]),
+            "kind": KINDS[int(inst["kind"][i])],
+        }
         for i in range(n_inst)
     ]
     return {
@@ -366,8 +392,12 @@ def generate(volunteers: int, shifts: int, seed: int) -> dict:
         "volunteers": vol_list,
         "shifts": shift_list,
         "settings": {"min_rest_minutes": MIN_REST_MINUTES},
-        "meta": {"generator": "benchmarks.generate", "volunteers": volunteers, "shifts": shifts,
-                 "seed": seed},
+        "meta": {
+            "generator": "benchmarks.generate",
+            "volunteers": volunteers,
+            "shifts": shifts,
+            "seed": seed,
+        },
     }
 
 
@@ -382,8 +412,11 @@ def write(problem: dict, path: str | Path | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.generate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.generate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--volunteers", type=int, required=True)
     parser.add_argument("--shifts", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
@@ -392,9 +425,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     problem = generate(args.volunteers, args.shifts, args.seed)
     write(problem, args.output)
-    print(f"generated {args.volunteers} volunteers x {args.shifts} shifts "
-          f"({len(problem['institutions'])} institutions) in {time.perf_counter() - t0:.1f} s",
-          file=sys.stderr)
+    print(
+        f"generated {args.volunteers} volunteers x {args.shifts} shifts "
+        f"({len(problem['institutions'])} institutions) in {time.perf_counter() - t0:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -56,9 +56,11 @@ class Run:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def run_measured(cmd: Sequence[str], timeout: float | None, memory_bytes: int | None = None
-                 ) -> tuple[int | None, float, float, str]:
+def run_measured(
+    cmd: Sequence[str], timeout: float | None, memory_bytes: int | None = None
+) -> tuple[int | None, float, float, str]:
     """Run `cmd`; returns (exit code or None on timeout, wall s, peak RSS MB, stderr tail)."""
+
     def limit() -> None:
         if memory_bytes:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -66,8 +68,15 @@ def run_measured(cmd: Sequence[str], timeout: float | None, memory_bytes: int | 
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(list(cmd), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=limit)
+    proc = subprocess.Popen(
+        list(cmd),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=limit,
+    )
     timed_out = threading.Event()
 
     def kill() -> None:
@@ -79,6 +88,7 @@ def run_measured(cmd: Sequence[str], timeout: float | None, memory_bytes: int | 
     if timer:
         timer.start()
     err_chunks: list[bytes] = []
+
     def read_stderr() -> None:
         with proc.stderr:  # type: ignore[union-attr]
             err_chunks.append(proc.stderr.read())  # type: ignore[union-attr]
@@ -109,11 +119,18 @@ def evaluate(problem: Any, solution_path: Path) -> dict[str, Any]:
     for a in solution.assignments:
         per_volunteer[a.volunteer_id] = per_volunteer.get(a.volunteer_id, 0) + 1
         shift = problem.shift_by_id[a.shift_id]
-        kms.append(eligibility.distance_km(problem.volunteer_by_id[a.volunteer_id],
-                                           problem.institution_of(shift)))
-    offered = [v.id for v in problem.volunteers
-               if any(w.end > problem.horizon.start and w.start < problem.horizon.end
-                      for w in v.availability)]
+        kms.append(
+            eligibility.distance_km(
+                problem.volunteer_by_id[a.volunteer_id], problem.institution_of(shift)
+            )
+        )
+    offered = [
+        v.id
+        for v in problem.volunteers
+        if any(
+            w.end > problem.horizon.start and w.start < problem.horizon.end for w in v.availability
+        )
+    ]
     counts = [per_volunteer.get(vid, 0) for vid in offered]
     mean = sum(counts) / len(counts) if counts else 0.0
     sigma = math.sqrt(sum((c - mean) ** 2 for c in counts) / len(counts)) if counts else 0.0
@@ -155,14 +172,28 @@ def machine() -> dict[str, str]:
     except (OSError, ValueError, IndexError):
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                                capture_output=True, check=False).stdout.strip() or "unknown"
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"],
+                cwd=ROOT,
+                text=True,
+                capture_output=True,
+                check=False,
+            ).stdout.strip()
+            or "unknown"
+        )
     except OSError:
         commit = "unknown"
-    return {"cpus": str(os.cpu_count()), "cpu": cpu, "memory": mem,
-            "os": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version(), "ortools": ortools.__version__,
-            "numpy": numpy.__version__, "commit": commit}
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "ortools": ortools.__version__,
+        "numpy": numpy.__version__,
+        "commit": commit,
+    }
 
 
 def _fmt(value: Any, spec: str = "", dash: str = "–") -> str:
@@ -183,8 +214,11 @@ def speedup(ours: Run | None, naive: Run | None) -> dict[str, Any] | None:
     if ours is None or naive is None or not ours.ok or ours.wall_s is None:
         return None
     places, score = ours.figures["filled"], ours.figures["score"]
-    result: dict[str, Any] = {"ours_wall_s": ours.wall_s, "ours_places": places,
-                              "ours_score": score}
+    result: dict[str, Any] = {
+        "ours_wall_s": ours.wall_s,
+        "ours_places": places,
+        "ours_score": score,
+    }
     if not naive.ok:
         result["naive_note"] = naive.note
         if naive.wall_s and "not attempted" not in naive.note:
@@ -206,9 +240,13 @@ def speedup(ours: Run | None, naive: Run | None) -> dict[str, Any] | None:
             result[f"speedup_{name}"] = (hit + startup) / ours.wall_s
         else:
             result[f"speedup_{name}_at_least"] = wall / ours.wall_s
-    result.update(naive_wall_s=wall, naive_build_s=naive.stats.get("build_seconds"),
-                  naive_fill_status=naive.stats.get("fill_status"),
-                  naive_places=naive.figures["filled"], naive_score=naive.figures["score"])
+    result.update(
+        naive_wall_s=wall,
+        naive_build_s=naive.stats.get("build_seconds"),
+        naive_fill_status=naive.stats.get("fill_status"),
+        naive_places=naive.figures["filled"],
+        naive_score=naive.figures["score"],
+    )
     return result
 
 
@@ -216,13 +254,17 @@ def speedup_lines(speed: dict[str, Any] | None) -> list[str]:
     """The speedup section of the doc."""
     if speed is None:
         return ["Not measured in this run (needs both ours and naive at that size)."]
-    lines = [f"Ours wrote its solution ({speed['ours_places']:,} places, priority-weighted score "
-             f"{speed['ours_score']:,}) in {speed['ours_wall_s']:.1f} s wall."]
+    lines = [
+        f"Ours wrote its solution ({speed['ours_places']:,} places, priority-weighted score "
+        f"{speed['ours_score']:,}) in {speed['ours_wall_s']:.1f} s wall."
+    ]
     if "naive_note" in speed:
         lines.append(f"Naive CP-SAT: {speed['naive_note']}.")
         if "speedup_at_least" in speed:
-            lines.append(f"Speedup: at least **{speed['speedup_at_least']:.1f}x** (the naive "
-                         "model found no roster at all in its time).")
+            lines.append(
+                f"Speedup: at least **{speed['speedup_at_least']:.1f}x** (the naive "
+                "model found no roster at all in its time)."
+            )
         return lines
     lines += [
         f"Naive CP-SAT built its model in {_fmt(speed.get('naive_build_s'), '.1f')} s, ended "
@@ -241,9 +283,15 @@ def speedup_lines(speed: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str, Any] | None,
-              args: argparse.Namespace, instances: dict[str, dict[str, Any]],
-              finished: bool) -> None:
+def write_doc(
+    path: Path,
+    info: dict[str, Any],
+    runs: list[Run],
+    speed: dict[str, Any] | None,
+    args: argparse.Namespace,
+    instances: dict[str, dict[str, Any]],
+    finished: bool,
+) -> None:
     """Render docs/benchmarks.md from the runs so far."""
     lines = [
         "# Matcher benchmarks",
@@ -272,9 +320,11 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
     for run in runs:
         size = f"{run.size[0]:,} x {run.size[1]:,}"
         if not run.ok:
-            lines.append(f"| {size} | {run.method} | {_fmt(run.wall_s, '.1f')} | "
-                         f"{_fmt(run.peak_mb, ',.0f')} | {run.note} | | | | | | | | "
-                         f"{_fmt(run.load, '.1f')} |")
+            lines.append(
+                f"| {size} | {run.method} | {_fmt(run.wall_s, '.1f')} | "
+                f"{_fmt(run.peak_mb, ',.0f')} | {run.note} | | | | | | | | "
+                f"{_fmt(run.load, '.1f')} |"
+            )
             continue
         f = run.figures
         bound = bounds.get(run.size)
@@ -286,9 +336,13 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
             f"| {size} | {run.method} | {run.wall_s:.1f} | {run.peak_mb:,.0f} | "
             f"{f['filled']:,} / {f['demand']:,} | {shown_bound} | {ratio} | {status} | "
             f"{_fmt(f['mean_km'], '.2f')} | {served} | {f['sigma_offered']:.3f} | "
-            f"{f['violations']} | {_fmt(run.load, '.1f')} |")
-    lines += ["", "## Speedup against naive CP-SAT at "
-              f"{SPEEDUP_SIZE[0]:,} x {SPEEDUP_SIZE[1]:,}", ""]
+            f"{f['violations']} | {_fmt(run.load, '.1f')} |"
+        )
+    lines += [
+        "",
+        f"## Speedup against naive CP-SAT at {SPEEDUP_SIZE[0]:,} x {SPEEDUP_SIZE[1]:,}",
+        "",
+    ]
     lines += speedup_lines(speed)
     lines += [
         "",
@@ -335,10 +389,18 @@ def write_doc(path: Path, info: dict[str, Any], runs: list[Run], speed: dict[str
         "|---|---:|---:|---:|---:|",
     ]
     for tag, inst in instances.items():
-        pairs = next((r.figures.get("candidate_pairs") for r in runs
-                      if r.ok and r.method == "ours" and f"{r.size[0]}x{r.size[1]}" == tag), None)
-        lines.append(f"| {tag} | {inst['institutions']:,} | {inst['places']:,} | "
-                     f"{_fmt(pairs, ',')} | {inst['seconds']:.1f} |")
+        pairs = next(
+            (
+                r.figures.get("candidate_pairs")
+                for r in runs
+                if r.ok and r.method == "ours" and f"{r.size[0]}x{r.size[1]}" == tag
+            ),
+            None,
+        )
+        lines.append(
+            f"| {tag} | {inst['institutions']:,} | {inst['places']:,} | "
+            f"{_fmt(pairs, ',')} | {inst['seconds']:.1f} |"
+        )
     lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -358,15 +420,23 @@ def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--sizes", default="small", help="small | all | NxM,NxM,...")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--time-limit", type=float, default=60.0, help="ours' time limit, s")
-    parser.add_argument("--naive-limit", type=float, default=300.0,
-                        help="naive CP-SAT's solver budget, s")
-    parser.add_argument("--naive-cap", type=float, default=600.0,
-                        help="naive CP-SAT's wall cap, s (it is stopped beyond)")
+    parser.add_argument(
+        "--naive-limit", type=float, default=300.0, help="naive CP-SAT's solver budget, s"
+    )
+    parser.add_argument(
+        "--naive-cap",
+        type=float,
+        default=600.0,
+        help="naive CP-SAT's wall cap, s (it is stopped beyond)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="generator seed")
     parser.add_argument("--workdir", default="/tmp/matcher-benchmarks")
     parser.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
@@ -380,7 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = machine()
     info["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     info["command"] = "python -m benchmarks.run " + " ".join(
-        argv if argv is not None else sys.argv[1:])
+        argv if argv is not None else sys.argv[1:]
+    )
     runs: list[Run] = []
     instances: dict[str, dict[str, Any]] = {}
     speed = None
@@ -395,8 +466,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         write(data, problem_path)
         del data
         problem = load_problem(problem_path)
-        instances[tag] = {"seconds": seconds, "institutions": len(problem.institutions),
-                          "places": problem.demand}
+        instances[tag] = {
+            "seconds": seconds,
+            "institutions": len(problem.institutions),
+            "places": problem.demand,
+        }
         by_method: dict[str, Run] = {}
         for method in methods:
             out = work / f"{method}-{tag}.json"
@@ -407,20 +481,52 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout: float | None = max(600.0, 10 * args.time_limit)
             memory = None
             if method == "ours":
-                cmd = [py, "-m", "matcher", "solve", str(problem_path), "-o", str(out),
-                       "--time-limit", f"{args.time_limit:g}", "--seed", "0"]
+                cmd = [
+                    py,
+                    "-m",
+                    "matcher",
+                    "solve",
+                    str(problem_path),
+                    "-o",
+                    str(out),
+                    "--time-limit",
+                    f"{args.time_limit:g}",
+                    "--seed",
+                    "0",
+                ]
             elif method == "greedy":
-                cmd = [py, "-m", "benchmarks.peers.greedy", str(problem_path), "-o", str(out),
-                       "--seed", "0", "--stats", str(stats_path)]
+                cmd = [
+                    py,
+                    "-m",
+                    "benchmarks.peers.greedy",
+                    str(problem_path),
+                    "-o",
+                    str(out),
+                    "--seed",
+                    "0",
+                    "--stats",
+                    str(stats_path),
+                ]
             elif method == "naive":
                 if naive_gave_up:
                     run.note = naive_gave_up + " at a smaller size; not attempted"
                     runs.append(run)
                     by_method[method] = run
                     continue
-                cmd = [py, "-m", "benchmarks.peers.naive_cpsat", str(problem_path), "-o",
-                       str(out), "--seed", "0", "--time-limit", f"{args.naive_limit:g}",
-                       "--stats", str(stats_path)]
+                cmd = [
+                    py,
+                    "-m",
+                    "benchmarks.peers.naive_cpsat",
+                    str(problem_path),
+                    "-o",
+                    str(out),
+                    "--seed",
+                    "0",
+                    "--time-limit",
+                    f"{args.naive_limit:g}",
+                    "--stats",
+                    str(stats_path),
+                ]
                 timeout, memory = args.naive_cap, NAIVE_MEMORY_BYTES
             else:
                 raise SystemExit(f"unknown method {method!r}")
@@ -434,8 +540,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run.note = tail.splitlines()[-1] if tail else "no solution"
             elif code != 0 or not out.exists():
                 oom = "MemoryError" in tail or "bad_alloc" in tail
-                run.note = (f"stopped: out of memory ({NAIVE_MEMORY_BYTES // 1024**3} GB)"
-                            if oom else f"failed (exit {code}): {tail.splitlines()[-1:]}")
+                run.note = (
+                    f"stopped: out of memory ({NAIVE_MEMORY_BYTES // 1024**3} GB)"
+                    if oom
+                    else f"failed (exit {code}): {tail.splitlines()[-1:]}"
+                )
             else:
                 run.ok = True
                 run.figures = evaluate(problem, out)
@@ -443,8 +552,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     run.stats = json.loads(stats_path.read_text())
             if method == "naive" and not run.ok:
                 naive_gave_up = run.note
-            print(f"[{tag}] {method}: wall {wall:.1f} s, peak {peak:,.0f} MB, "
-                  f"{run.figures if run.ok else run.note}", file=sys.stderr, flush=True)
+            print(
+                f"[{tag}] {method}: wall {wall:.1f} s, peak {peak:,.0f} MB, "
+                f"{run.figures if run.ok else run.note}",
+                file=sys.stderr,
+                flush=True,
+            )
             runs.append(run)
             by_method[method] = run
         if (n, m) == SPEEDUP_SIZE:
@@ -452,9 +565,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_doc(Path(args.doc), info, runs, speed, args, instances, finished=False)
         del problem
     write_doc(Path(args.doc), info, runs, speed, args, instances, finished=True)
-    (work / "results.json").write_text(json.dumps(
-        {"machine": info, "speedup": speed,
-         "runs": [run.__dict__ for run in runs]}, indent=1, default=str))
+    (work / "results.json").write_text(
+        json.dumps(
+            {"machine": info, "speedup": speed, "runs": [run.__dict__ for run in runs]},
+            indent=1,
+            default=str,
+        )
+    )
     return 0
 
 

@@ -139,8 +139,9 @@ class Roster:
             self.free[s] -= 1
 
 
-def place_locked(roster: Roster, vol_pos: Mapping[str, int], shift_pos: Mapping[str, int]) -> set[
-        tuple[int, int]]:
+def place_locked(
+    roster: Roster, vol_pos: Mapping[str, int], shift_pos: Mapping[str, int]
+) -> set[tuple[int, int]]:
     """Put every locked pair on the roster first (rule 8); report broken rules as warnings."""
     problem = roster.problem
     done: set[tuple[int, int]] = set()
@@ -150,35 +151,49 @@ def place_locked(roster: Roster, vol_pos: Mapping[str, int], shift_pos: Mapping[
         found, position = roster.free_position(v, s)
         reasons = list(eligibility.pair_reasons(vol, shift, problem.institution_of(shift)))
         reasons += eligibility.schedule_reasons(
-            vol, shift, roster.taken[v], problem.settings.min_rest_minutes)
+            vol, shift, roster.taken[v], problem.settings.min_rest_minutes
+        )
         if not found:
             reasons.append("no place left")
         if reasons:
             roster.warnings.append(
                 f"locked pair {pair.volunteer_id} / {pair.shift_id} kept although it breaks: "
-                + ", ".join(reasons))
+                + ", ".join(reasons)
+            )
         roster.add(v, s, position)
         done.add((v, s))
     return done
 
 
-def solution_dict(roster: Roster, status: str, seconds: float,
-                  extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def solution_dict(
+    roster: Roster, status: str, seconds: float, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The roster as a v1 solution; peers prove no bound, so upper_bound is the demand."""
     problem = roster.problem
     vols, shifts = problem.volunteers, problem.shifts
     assignments = sorted(
-        ({"volunteer_id": vols[v].id, "shift_id": shifts[s].id, "position": p}
-         for v, s, p in roster.pairs),
-        key=lambda a: (a["shift_id"], a["volunteer_id"]))
+        (
+            {"volunteer_id": vols[v].id, "shift_id": shifts[s].id, "position": p}
+            for v, s, p in roster.pairs
+        ),
+        key=lambda a: (a["shift_id"], a["volunteer_id"]),
+    )
     unfilled = []
     for s, places in enumerate(roster.left):
         for position in sorted(places, key=lambda p: (p is None, p or "")):
             if places[position] > 0:
-                unfilled.append({"shift_id": shifts[s].id, "position": position,
-                                 "missing": places[position], "reasons": {}})
-    kms = [eligibility.distance_km(vols[v], problem.institution_of(shifts[s]))
-           for v, s, _ in roster.pairs]
+                unfilled.append(
+                    {
+                        "shift_id": shifts[s].id,
+                        "position": position,
+                        "missing": places[position],
+                        "reasons": {},
+                    }
+                )
+    kms = [
+        eligibility.distance_km(vols[v], problem.institution_of(shifts[s]))
+        for v, s, _ in roster.pairs
+    ]
     by_priority: dict[str, int] = {}
     for _, s, _ in roster.pairs:
         key = str(shifts[s].priority)
@@ -198,12 +213,18 @@ def solution_dict(roster: Roster, status: str, seconds: float,
         "filled_by_priority": by_priority,
     }
     metrics.update(extra or {})
-    return {"format": FORMAT, "assignments": assignments, "unfilled": unfilled,
-            "metrics": metrics, "warnings": roster.warnings}
+    return {
+        "format": FORMAT,
+        "assignments": assignments,
+        "unfilled": unfilled,
+        "metrics": metrics,
+        "warnings": roster.warnings,
+    }
 
 
-def cli(prog: str, description: str, argv: Sequence[str] | None,
-        with_threads: bool = False) -> argparse.Namespace:
+def cli(
+    prog: str, description: str, argv: Sequence[str] | None, with_threads: bool = False
+) -> argparse.Namespace:
     """Command line of the peers: PROBLEM [-o OUT] [--seed N] [--time-limit S] [--stats F]."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("problem", help="v1 problem JSON file")

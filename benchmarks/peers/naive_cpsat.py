@@ -48,8 +48,9 @@ class _Trace(cp_model.CpSolverSolutionCallback):
         self.points: list[tuple[float, int, int]] = []
 
     def on_solution_callback(self) -> None:
-        self.points.append((round(self.clock.now(), 3), int(self.ObjectiveValue()),
-                            int(self.Value(self.count))))
+        self.points.append(
+            (round(self.clock.now(), 3), int(self.ObjectiveValue()), int(self.Value(self.count)))
+        )
 
 
 def _params(time_limit: float | None, seed: int, threads: int | None) -> cp_model.CpSolver:
@@ -61,8 +62,13 @@ def _params(time_limit: float | None, seed: int, threads: int | None) -> cp_mode
     return solver
 
 
-def naive_cpsat(problem: Problem, time_limit: float | None = 60.0, seed: int = 0,
-                threads: int | None = None, clock: Clock | None = None) -> tuple[dict, dict]:
+def naive_cpsat(
+    problem: Problem,
+    time_limit: float | None = 60.0,
+    seed: int = 0,
+    threads: int | None = None,
+    clock: Clock | None = None,
+) -> tuple[dict, dict]:
     """Solve `problem` with one monolithic CP-SAT model; returns (v1 solution dict, stats)."""
     clock = clock or Clock()
     started = clock.now()
@@ -121,7 +127,7 @@ def naive_cpsat(problem: Problem, time_limit: float | None = 60.0, seed: int = 0
         items.sort(key=lambda item: shifts[item[0]].start)
         for i, (a, vars_a) in enumerate(items):
             sa = shifts[a]
-            for b, vars_b in items[i + 1:]:
+            for b, vars_b in items[i + 1 :]:
                 sb = shifts[b]
                 if not eligibility.clash(sa.start, sa.end, sb.start, sb.end, rest):
                     if (sb.start - sa.end).total_seconds() >= rest * 60:
@@ -135,8 +141,7 @@ def naive_cpsat(problem: Problem, time_limit: float | None = 60.0, seed: int = 0
         if vol.max_hours is not None:
             used = sum(int((t.end - t.start).total_seconds()) for t in taken)
             budget = int(vol.max_hours * 3600 + HOURS_EPS_S) - used
-            secs = [(int((shifts[s].end - shifts[s].start).total_seconds()), vs)
-                    for s, vs in items]
+            secs = [(int((shifts[s].end - shifts[s].start).total_seconds()), vs) for s, vs in items]
             if sum(sec for sec, _ in secs) > budget:
                 model.Add(sum(sec * var for sec, vs in secs for var in vs) <= budget)
     build_s = clock.now() - started
@@ -155,8 +160,13 @@ def naive_cpsat(problem: Problem, time_limit: float | None = 60.0, seed: int = 0
     trace = _Trace(clock, count)
     status1 = solver.Solve(model, trace)
     clock.lap("fill")
-    stats: dict = {"method": "naive_cpsat", "variables": len(x), "build_seconds": round(build_s, 3),
-                   "fill_status": solver.StatusName(status1), "trace": trace.points}
+    stats: dict = {
+        "method": "naive_cpsat",
+        "variables": len(x),
+        "build_seconds": round(build_s, 3),
+        "fill_status": solver.StatusName(status1),
+        "trace": trace.points,
+    }
     chosen: list[bool] = [False] * len(x)
     if status1 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = [solver.BooleanValue(var) for var in all_x]
@@ -181,22 +191,26 @@ def naive_cpsat(problem: Problem, time_limit: float | None = 60.0, seed: int = 0
     for (v, s, position, _), on in zip(x, chosen, strict=True):
         if on:
             roster.add(v, s, position)
-    solution = solution_dict(roster, "FEASIBLE", clock.now(),
-                             {"method": "naive_cpsat", "cp_sat_fill_status": stats["fill_status"]})
+    solution = solution_dict(
+        roster,
+        "FEASIBLE",
+        clock.now(),
+        {"method": "naive_cpsat", "cp_sat_fill_status": stats["fill_status"]},
+    )
     return solution, stats
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from matcher.problem_io import load_problem
 
-    args = cli("python -m benchmarks.peers.naive_cpsat", __doc__ or "", argv,
-               with_threads=True)
+    args = cli("python -m benchmarks.peers.naive_cpsat", __doc__ or "", argv, with_threads=True)
     clock = Clock()
     problem = load_problem(args.problem)
     clock.lap("load")
     limit = args.time_limit if args.time_limit is not None else 60.0
-    solution, stats = naive_cpsat(problem, time_limit=limit, seed=args.seed,
-                                  threads=args.threads, clock=clock)
+    solution, stats = naive_cpsat(
+        problem, time_limit=limit, seed=args.seed, threads=args.threads, clock=clock
+    )
     found = stats["fill_status"] in ("OPTIMAL", "FEASIBLE") or not problem.shifts
     if found:
         write_json(solution, args.output)
@@ -205,8 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         stats["laps"] = clock.laps
         write_json(stats, args.stats)
     if not found:
-        print(f"no solution within {limit:g} s (model built in {stats['build_seconds']:.0f} s, "
-              f"{stats['variables']} variables)", file=sys.stderr)
+        print(
+            f"no solution within {limit:g} s (model built in {stats['build_seconds']:.0f} s, "
+            f"{stats['variables']} variables)",
+            file=sys.stderr,
+        )
         return NO_SOLUTION
     return 0
 

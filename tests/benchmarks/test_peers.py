@@ -19,16 +19,28 @@ T = "2026-12-05T{}:00+02:00"
 
 
 def vol(vid: str, **extra: Any) -> dict[str, Any]:
-    base = {"id": vid, "skills": [], "gender": "female", "age": 30, "lat": 30.0, "lon": 31.0,
-            "max_travel_km": 20, "availability": [{"start": T.format("08:00"),
-                                                    "end": T.format("22:00")}]}
+    base = {
+        "id": vid,
+        "skills": [],
+        "gender": "female",
+        "age": 30,
+        "lat": 30.0,
+        "lon": 31.0,
+        "max_travel_km": 20,
+        "availability": [{"start": T.format("08:00"), "end": T.format("22:00")}],
+    }
     base.update(extra)
     return base
 
 
 def shift(sid: str, inst: str, start: str, end: str, **extra: Any) -> dict[str, Any]:
-    base = {"id": sid, "institution_id": inst, "start": T.format(start), "end": T.format(end),
-            "needed": 1}
+    base = {
+        "id": sid,
+        "institution_id": inst,
+        "start": T.format(start),
+        "end": T.format(end),
+        "needed": 1,
+    }
     base.update(extra)
     return base
 
@@ -37,8 +49,10 @@ def problem_of(volunteers: list, shifts: list, **extra: Any) -> dict[str, Any]:
     data = {
         "format": "volunteer-matching/v1",
         "horizon": {"start": T.format("00:00"), "end": "2026-12-06T00:00:00+02:00"},
-        "institutions": [{"id": "near", "lat": 30.01, "lon": 31.0},
-                         {"id": "far", "lat": 30.1, "lon": 31.0}],
+        "institutions": [
+            {"id": "near", "lat": 30.01, "lon": 31.0},
+            {"id": "far", "lat": 30.1, "lon": 31.0},
+        ],
         "volunteers": volunteers,
         "shifts": shifts,
         "settings": {"min_rest_minutes": 30},
@@ -75,7 +89,8 @@ def test_greedy_output_is_valid_and_deterministic() -> None:
 def test_greedy_takes_preferred_shift_then_stops_at_its_cap() -> None:
     data = problem_of(
         [vol("a", max_shifts=1, preferences={"far": 3})],
-        [shift("s-near", "near", "09:00", "12:00"), shift("s-far", "far", "13:00", "17:00")])
+        [shift("s-near", "near", "09:00", "12:00"), shift("s-far", "far", "13:00", "17:00")],
+    )
     problem = load_problem(data)
     solution = greedy(problem)
     assert [(a["shift_id"], a["position"]) for a in solution["assignments"]] == [("s-far", None)]
@@ -85,8 +100,11 @@ def test_greedy_takes_preferred_shift_then_stops_at_its_cap() -> None:
 def test_greedy_fills_skill_place_with_holder_and_keeps_rest_gap() -> None:
     data = problem_of(
         [vol("a", skills=["music"]), vol("b")],
-        [shift("s1", "near", "09:00", "12:00", needed=2, required_skills={"music": 1}),
-         shift("s2", "near", "12:15", "14:00")])  # 15 min after s1: too short a rest
+        [
+            shift("s1", "near", "09:00", "12:00", needed=2, required_skills={"music": 1}),
+            shift("s2", "near", "12:15", "14:00"),
+        ],
+    )  # 15 min after s1: too short a rest
     problem = load_problem(data)
     solution = greedy(problem, seed=0)
     assert valid(problem, solution) == []
@@ -100,7 +118,8 @@ def test_greedy_keeps_locked_pairs_within_caps() -> None:
     data = problem_of(
         [vol("a", max_shifts=1)],
         [shift("s1", "near", "09:00", "12:00"), shift("s2", "near", "13:00", "17:00")],
-        locked=[{"volunteer_id": "a", "shift_id": "s2"}])
+        locked=[{"volunteer_id": "a", "shift_id": "s2"}],
+    )
     problem = load_problem(data)
     solution = greedy(problem)
     assert [a["shift_id"] for a in solution["assignments"]] == ["s2"]
@@ -112,7 +131,8 @@ def test_naive_cpsat_beats_first_come_where_order_matters() -> None:
     # with a first puts a on the nearer s1 and leaves s2 empty; the model fills both.
     data = problem_of(
         [vol("a", max_shifts=1), vol("b", max_travel_km=5)],
-        [shift("s1", "near", "09:00", "12:00"), shift("s2", "far", "13:00", "17:00")])
+        [shift("s1", "near", "09:00", "12:00"), shift("s2", "far", "13:00", "17:00")],
+    )
     problem = load_problem(data)
     solution, stats = naive_cpsat(problem, time_limit=10, seed=0, threads=1)
     assert valid(problem, solution) == []
@@ -134,22 +154,41 @@ def test_naive_cpsat_is_valid_and_fills_at_least_as_much_as_greedy() -> None:
 
 
 def test_priority_weights_make_one_higher_place_outweigh_all_lower() -> None:
-    data = problem_of([vol("a")], [shift("s1", "near", "09:00", "12:00", needed=3),
-                                   shift("s2", "near", "13:00", "17:00", priority=2)])
+    data = problem_of(
+        [vol("a")],
+        [
+            shift("s1", "near", "09:00", "12:00", needed=3),
+            shift("s2", "near", "13:00", "17:00", priority=2),
+        ],
+    )
     weights = priority_weights(load_problem(data))
     assert weights[2] > 3 * weights[1]
 
 
-@pytest.mark.parametrize(("text", "sizes"), [("small", runner.SMALL), ("all", runner.SIZES),
-                                             ("20x5,40x10", ((20, 5), (40, 10)))])
+@pytest.mark.parametrize(
+    ("text", "sizes"),
+    [("small", runner.SMALL), ("all", runner.SIZES), ("20x5,40x10", ((20, 5), (40, 10)))],
+)
 def test_runner_sizes(text: str, sizes: tuple) -> None:
     assert runner.parse_sizes(text) == sizes
 
 
 def test_runner_measures_peers_in_subprocesses_and_writes_the_doc(tmp_path) -> None:
     doc = tmp_path / "benchmarks.md"
-    code = runner.main(["--sizes", "200x60", "--methods", "greedy,naive", "--naive-limit", "2",
-                        "--workdir", str(tmp_path), "--doc", str(doc)])
+    code = runner.main(
+        [
+            "--sizes",
+            "200x60",
+            "--methods",
+            "greedy,naive",
+            "--naive-limit",
+            "2",
+            "--workdir",
+            str(tmp_path),
+            "--doc",
+            str(doc),
+        ]
+    )
     assert code == 0
     text = doc.read_text()
     rows = [line for line in text.splitlines() if line.startswith("| 200 x 60 |")]
@@ -160,11 +199,19 @@ def test_runner_measures_peers_in_subprocesses_and_writes_the_doc(tmp_path) -> N
 
 def test_speedup_compares_places_score_and_both_against_ours_wall_time() -> None:
     ours = runner.Run("ours", (3, 1), ok=True, wall_s=2.0, figures={"filled": 10, "score": 100})
-    naive = runner.Run("naive", (3, 1), ok=True, wall_s=41.0,
-                       figures={"filled": 10, "score": 120},
-                       stats={"laps": {"written": 40.0}, "build_seconds": 5.0,
-                              "fill_status": "FEASIBLE",
-                              "trace": [[9.0, 90, 11], [19.0, 110, 9], [29.0, 120, 10]]})
+    naive = runner.Run(
+        "naive",
+        (3, 1),
+        ok=True,
+        wall_s=41.0,
+        figures={"filled": 10, "score": 120},
+        stats={
+            "laps": {"written": 40.0},
+            "build_seconds": 5.0,
+            "fill_status": "FEASIBLE",
+            "trace": [[9.0, 90, 11], [19.0, 110, 9], [29.0, 120, 10]],
+        },
+    )
     speed = runner.speedup(ours, naive)
     assert speed["reached_places_s"] == 10.0  # 1 s of interpreter start added
     assert speed["reached_score_s"] == 20.0

@@ -3,7 +3,6 @@
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-import pytest
 from flask_babel import format_currency
 
 from web.extensions import db

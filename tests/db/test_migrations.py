@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
+from tests.conftest import BACKENDS
 from web.config import ROOT, normalise_database_url
 from web.extensions import db
 
@@ -33,11 +34,10 @@ def _scratch_postgres_url() -> str:
     return urllib.parse.urlunsplit(parts._replace(path="/" + scratch))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def empty_database_url(request, tmp_path):
+    """An empty database of each backend under test (PostgreSQL when TEST_DATABASE_URL is set)."""
     if request.param == "postgresql":
-        if not TEST_DATABASE_URL:
-            pytest.skip("TEST_DATABASE_URL is not set")
         return _scratch_postgres_url()
     return f"sqlite:///{tmp_path}/migrations.sqlite"
 

@@ -44,3 +44,25 @@ SOLUTION_STATUS_LABELS = {
     "FEASIBLE": _l("not proven best"),
     "EMPTY": _l("nothing to fill"),
 }
+
+# Why the matcher ruled a volunteer out of a place (its reason codes), as a user reads it.
+REASON_LABELS = {
+    "availability": _l("not available then"),
+    "gender": _l("gender rule"),
+    "age": _l("below the minimum age"),
+    "credentials": _l("missing a required credential"),
+    "languages": _l("no common language"),
+    "distance": _l("too far away"),
+    "skills": _l("missing the skill"),
+    "taken_elsewhere": _l("needed on another shift"),
+    "schedule": _l("another shift too close"),
+    "overlap": _l("another shift at the same time"),
+    "rest": _l("too little rest between shifts"),
+    "caps": _l("weekly limit reached"),
+    "max_shifts": _l("weekly shift limit reached"),
+    "max_hours": _l("weekly hour limit reached"),
+    "assigned_here": _l("already on this shift"),
+    "available": _l("free, but the search stopped first"),
+    "places": _l("no free place"),
+    "locked": _l("a confirmed volunteer would be left out"),
+}

@@ -16,7 +16,7 @@ from web.authz import role_required
 from web.extensions import db
 from web.forms.fields import options, parse_int_arg
 from web.forms.matching import EditRunForm, ScheduleForm, StartRunForm
-from web.labels import RUN_STATUS_LABELS
+from web.labels import REASON_LABELS, RUN_STATUS_LABELS
 from web.models import RUN_STATUSES, Governorate, Institution, MatchingRun, MatchingSchedule, User
 from web.services import runs as service
 from web.services import schedules as schedule_service
@@ -258,24 +258,7 @@ def run_trigger_label(trigger: str) -> str:
 
 def reason_label(reason: str) -> str:
     """Why candidates were ruled out, in the user's language (the matcher's reason codes)."""
-    return {
-        "availability": _("not available then"),
-        "gender": _("gender rule"),
-        "age": _("below the minimum age"),
-        "credentials": _("missing a required credential"),
-        "languages": _("no common language"),
-        "distance": _("too far away"),
-        "skills": _("missing the skill"),
-        "taken_elsewhere": _("needed on another shift"),
-        "schedule": _("another shift too close"),
-        "overlap": _("another shift at the same time"),
-        "rest": _("too little rest between shifts"),
-        "caps": _("weekly limit reached"),
-        "max_shifts": _("weekly shift limit reached"),
-        "max_hours": _("weekly hour limit reached"),
-        "assigned_here": _("already on this shift"),
-        "available": _("free, but the search stopped first"),
-    }.get(reason, reason)
+    return str(REASON_LABELS.get(reason, reason))
 
 
 _LOCKED_WARNING = re.compile(r"^locked pair (?P<vol>v\d+) on (?P<shift>s\d+)(?P<rest>.*); kept$")

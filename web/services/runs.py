@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 from collections import defaultdict
@@ -19,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from web.extensions import db
-from web.labels import RUN_STATUS_LABELS, SOLUTION_STATUS_LABELS
+from web.i18n import list_separator
+from web.labels import REASON_LABELS, RUN_STATUS_LABELS, SOLUTION_STATUS_LABELS
 from web.models import (
     HOLDING_STATES,
     Assignment,
@@ -503,6 +505,21 @@ def edit_run(
     other_volunteer_id: int | None = None,
 ) -> MatchingRun:
     """Pin, remove, restore or add a pair, or swap a volunteer; nothing is kept if a rule breaks."""
+    try:
+        return _edit_run(run_id, user, action, shift_id, volunteer_id, other_volunteer_id)
+    except RunError:
+        db.session.rollback()  # a refused edit leaves no half-made change in the session
+        raise
+
+
+def _edit_run(
+    run_id: int,
+    user: User | None,
+    action: str,
+    shift_id: int,
+    volunteer_id: int,
+    other_volunteer_id: int | None,
+) -> MatchingRun:
     run = _editable(run_id, user)
     by_pair = {(p.volunteer_id, p.shift_id): p for p in run.proposals}
     pair = by_pair.get((volunteer_id, shift_id))
@@ -551,8 +568,9 @@ def edit_run(
     problems = check_pairs(run, final_pairs(run))
     if problems:
         db.session.rollback()
+        log.info("run %s: edit %s refused: %s", run.id, action, problems)
         raise RunError(
-            _l("This change breaks a matching rule: %(rules)s", rules="; ".join(problems[:3])),
+            _l("This change breaks a matching rule: %(rules)s", rules=rule_names(problems)),
             status=409,
         )
     audit.record(
@@ -570,6 +588,21 @@ def edit_run(
         db.session.rollback()
         raise RunError(_l("This run changed in the meantime. Please reload."), status=409) from exc
     return run
+
+
+_RULE = re.compile(r"rule \d \(([a-z_ ]+)\)")
+_RULE_CODES = {"minimum age": "age", "one place per volunteer": "assigned_here"}
+
+
+def rule_names(problems: list[str]) -> str:
+    """The rules named by the matcher's validator lines, in the user's language."""
+    codes = []
+    for line in problems:
+        match = _RULE.search(line)
+        code = _RULE_CODES.get(match[1], match[1]) if match else "schedule"
+        if code not in codes:
+            codes.append(code)
+    return list_separator().join(str(REASON_LABELS.get(c, c)) for c in codes)
 
 
 def discard_run(run_id: int, user: User | None) -> MatchingRun:

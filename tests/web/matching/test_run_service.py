@@ -247,9 +247,18 @@ def test_an_edit_that_breaks_a_rule_changes_nothing(world, factory):
     }
     free, full = sorted(on, key=lambda sid: len(on[sid]))
     busy = on[full][0]
-    with pytest.raises(RunError) as err:
+    with pytest.raises(RunError) as err, force_locale("en"):
         runs.edit_run(run.id, world.coordinator, "add", free, busy)
     assert err.value.status == 409
+    with force_locale("en"):
+        assert str(err.value.message) == (
+            "This change breaks a matching rule: another shift at the same time"
+        )
+    with pytest.raises(RunError) as err, force_locale("ar"):
+        runs.edit_run(run.id, world.coordinator, "add", free, busy)
+    with force_locale("ar"):
+        arabic = str(err.value.message)
+    assert "rule" not in arabic and "another shift" not in arabic and "فترة أخرى" in arabic
     run = db.session.get(MatchingRun, run.id)
     assert all(not p.removed and not p.pinned for p in run.proposals)
     assert (busy, free) not in {(p.volunteer_id, p.shift_id) for p in run.proposals}

@@ -326,7 +326,7 @@ def execute_run(run: MatchingRun) -> MatchingRun:
     run = db.session.get(MatchingRun, run_id)
     db.session.refresh(run)
     locked = {(p["volunteer_id"], p["shift_id"]) for p in built.problem.get("locked", [])}
-    skills = {s.code: s.id for s in db.session.scalars(sa.select(Skill))}
+    skills = _skill_ids()
     for a in solution_dict["assignments"]:
         db.session.add(
             RunProposal(
@@ -443,44 +443,35 @@ def _editable(run_id: int, user: User | None) -> MatchingRun:
     )
 
 
-def _problem_and_solution(
-    run: MatchingRun, pairs: list[RunProposal]
-) -> tuple[Any, tuple[Any, ...]]:
+def _skill_ids() -> dict[str, int]:
+    """Skill codes (the matcher's position names) to their ids."""
+    return {s.code: s.id for s in db.session.scalars(sa.select(Skill))}
+
+
+def check_pairs(run: MatchingRun, pairs: list[RunProposal], problem: Any = None) -> list[str]:
+    """Every hard rule the given pairs break, judged by the matcher's own validator."""
     import matcher
+    from matcher.check import check_assignments
     from matcher.model import Assignment as MatchAssignment
 
-    problem = matcher.load_problem(run.problem)
-    skill_codes = {s.id: s.code for s in db.session.scalars(sa.select(Skill))}
-    assignments = tuple(
-        MatchAssignment(
-            f"v{p.volunteer_id}",
-            f"s{p.shift_id}",
-            skill_codes.get(p.position_skill_id) if p.position_skill_id else None,
-        )
+    problem = problem or matcher.load_problem(run.problem)
+    codes = {skill_id: code for code, skill_id in _skill_ids().items()}
+    assignments = [
+        MatchAssignment(f"v{p.volunteer_id}", f"s{p.shift_id}", codes.get(p.position_skill_id))
         for p in pairs
-    )
-    return problem, assignments
-
-
-def check_pairs(run: MatchingRun, pairs: list[RunProposal]) -> list[str]:
-    """Every hard rule the given pairs break, judged by the matcher's own validator."""
-    from matcher.check import check_assignments
-
-    problem, assignments = _problem_and_solution(run, pairs)
+    ]
     return check_assignments(problem, assignments, (run.solution or {}).get("warnings", []))
 
 
-def _choose_position(run: MatchingRun, pairs: list[RunProposal], new: RunProposal) -> None:
+def _choose_position(problem: Any, pairs: list[RunProposal], new: RunProposal) -> None:
     """Give a new pair a reserved skill place it qualifies for if one is free, else an open one."""
-    import matcher
     from matcher.eligibility import positions_for
 
-    problem = matcher.load_problem(run.problem)
     volunteer = problem.volunteer_by_id.get(f"v{new.volunteer_id}")
     shift = problem.shift_by_id.get(f"s{new.shift_id}")
     if volunteer is None or shift is None:
         raise RunError(_l("This volunteer or shift is not part of the run."))
-    skill_ids = {s.code: s.id for s in db.session.scalars(sa.select(Skill))}
+    skill_ids = _skill_ids()
     used: dict[int | None, int] = defaultdict(int)
     for p in pairs:
         if p.shift_id == new.shift_id and p is not new:
@@ -520,7 +511,10 @@ def _edit_run(
     volunteer_id: int,
     other_volunteer_id: int | None,
 ) -> MatchingRun:
+    import matcher
+
     run = _editable(run_id, user)
+    problem = matcher.load_problem(run.problem)  # once per edit: it is large for national runs
     by_pair = {(p.volunteer_id, p.shift_id): p for p in run.proposals}
     pair = by_pair.get((volunteer_id, shift_id))
     if action in ("pin", "unpin", "remove", "restore") and pair is None:
@@ -562,10 +556,10 @@ def _edit_run(
             db.session.add(existing)
         existing.removed = False
         existing.pinned = True
-        _choose_position(run, final_pairs(run), existing)
+        _choose_position(problem, final_pairs(run), existing)
     else:
         raise RunError(_l("Unknown change."))
-    problems = check_pairs(run, final_pairs(run))
+    problems = check_pairs(run, final_pairs(run), problem)
     if problems:
         db.session.rollback()
         log.info("run %s: edit %s refused: %s", run.id, action, problems)

@@ -115,6 +115,7 @@ class Arrays:
     v_langs: np.ndarray
     v_max_shifts: np.ndarray  # -1 = no cap
     v_max_hours_us: np.ndarray  # -1 = no cap; allowed total duration in microseconds
+    v_no_show: np.ndarray  # no_show_rate 0..1
     w_vol: np.ndarray  # windows, sorted by volunteer
     w_start: np.ndarray
     w_end: np.ndarray
@@ -227,6 +228,7 @@ def build_arrays(problem: Problem) -> Arrays:
         v_langs=languages.bitsets([v.languages for v in vols]),
         v_max_shifts=v_max_shifts,
         v_max_hours_us=v_max_hours_us,
+        v_no_show=np.fromiter((v.no_show_rate for v in vols), np.float64, n_v),
         w_vol=w_vol,
         w_start=w_start,
         w_end=w_end,

@@ -123,6 +123,7 @@ class Volunteer:
     preferences: Mapping[str, int] = EMPTY_MAP
     credentials: tuple[Credential, ...] = ()
     languages: frozenset[str] = frozenset()
+    no_show_rate: float = 0.0
 
     def __post_init__(self) -> None:
         _set(self, "skills", frozenset(self.skills))
@@ -182,6 +183,7 @@ class Weights:
     same_institution: float = 2.0
     travel: float = 1.0
     fairness: float = 1.0
+    reliability: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -313,6 +313,8 @@ def _volunteer(r: _Reader, institution_ids: set[str]) -> Volunteer:
             or ()
         ),
         languages=r.get("languages", _strings, default=frozenset(), nullable=True) or frozenset(),
+        no_show_rate=r.get("no_show_rate", _in_range(_number, 0, 1), default=0.0, nullable=True)
+        or 0.0,
     )
 
 
@@ -495,6 +497,7 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
                     for c in v.credentials
                 ],
                 "languages": sorted(v.languages),
+                "no_show_rate": v.no_show_rate,
             }
             for v in problem.volunteers
         ],

@@ -411,8 +411,12 @@ def _prepare(problem: Problem, arr: cand.Arrays, c: cand.Candidates) -> _Prepare
             loc_c = np.minimum(loc, len(codes_sorted) - 1)
             hit = codes_sorted[loc_c] == q
             pref = np.where(hit, w_sorted[loc_c], 0.0)
+    no_show = arr.v_no_show[pv] if len(pv) else np.zeros(0, dtype=np.float64)
     cost = COST_SCALE * (
-        weights.travel * pkm - weights.previous * prev - weights.preferences * pref
+        weights.travel * pkm
+        - weights.previous * prev
+        - weights.preferences * pref
+        + weights.reliability * no_show
     )
     pcost = np.rint(cost).astype(np.int64)
 

@@ -135,6 +135,10 @@ INVALID: list[tuple[str, Any, str, str]] = [
         "naive datetime",
     ),
     ("volunteers/0/languages", ["ar", 1], "/volunteers/0/languages/1", "expected a string"),
+    ("volunteers/0/no_show_rate", 1.5, "/volunteers/0/no_show_rate", "must be at most 1"),
+    ("volunteers/0/no_show_rate", -0.1, "/volunteers/0/no_show_rate", "must be at least 0"),
+    ("volunteers/0/no_show_rate", "0.2", "/volunteers/0/no_show_rate", "expected a number"),
+    ("volunteers/0/no_show_rate", True, "/volunteers/0/no_show_rate", "got a boolean"),
     ("shifts", DELETE, "/shifts", "missing required field"),
     ("shifts/0/id", DELETE, "/shifts/0/id", "missing required field"),
     ("shifts/0/institution_id", "inst-9", "/shifts/0/institution_id", "unknown institution"),
@@ -180,6 +184,7 @@ INVALID: list[tuple[str, Any, str, str]] = [
     ("settings/weights", 1, "/settings/weights", "expected an object"),
     ("settings/weights", {"travel": -1}, "/settings/weights/travel", "must be at least 0"),
     ("settings/weights", {"fairness": "high"}, "/settings/weights/fairness", "number"),
+    ("settings/weights", {"reliability": -2}, "/settings/weights/reliability", "at least 0"),
 ]
 
 
@@ -344,6 +349,24 @@ def test_every_optional_field_is_carried() -> None:
     assert problem.settings.weights == Weights(
         previous=10, preferences=1.5, same_institution=0, travel=2, fairness=Weights().fairness
     )
+
+
+def test_no_show_rate_and_reliability_weight() -> None:
+    doc = raw_problem()
+    doc["volunteers"][0]["no_show_rate"] = 0.25
+    doc["settings"]["weights"] = {"reliability": 3}
+    problem = load_problem(doc)
+    assert problem.volunteers[0].no_show_rate == 0.25
+    assert problem.settings.weights.reliability == 3
+    assert load_problem(problem_to_dict(problem)) == problem
+    for value in (0, 1, None):
+        doc["volunteers"][0]["no_show_rate"] = value
+        assert load_problem(doc).volunteers[0].no_show_rate == (value or 0)
+    del doc["volunteers"][0]["no_show_rate"]
+    del doc["settings"]["weights"]
+    problem = load_problem(doc)
+    assert problem.volunteers[0].no_show_rate == 0
+    assert problem.settings.weights.reliability == Weights().reliability
 
 
 def test_defaults_of_omitted_optional_fields() -> None:
@@ -629,6 +652,7 @@ def problems(draw: st.DrawFn) -> Problem:
                 draw(st.lists(st.builds(Credential, NAMES, st.none() | MOMENTS), max_size=2))
             ),
             languages=draw(st.frozensets(NAMES, max_size=2)),
+            no_show_rate=draw(st.floats(0, 1)),
         )
         for v in draw(st.lists(IDS, unique=True, max_size=4))
     ]
@@ -664,7 +688,7 @@ def problems(draw: st.DrawFn) -> Problem:
         time_limit_s=draw(st.none() | st.floats(0.001, 3600)),
         seed=draw(st.integers(0, 2**31 - 1)),
         threads=draw(st.none() | st.integers(1, 16)),
-        weights=draw(st.builds(Weights, NON_NEGATIVE, NON_NEGATIVE, NON_NEGATIVE, NON_NEGATIVE)),
+        weights=draw(st.builds(Weights, *[NON_NEGATIVE] * 6)),
     )
     return Problem(
         horizon=draw(windows()),

@@ -215,6 +215,33 @@ def test_preference_and_travel():
     assert [a.volunteer_id for a in run(problem).assignments] == ["near"]
 
 
+def test_reliability_prefers_the_volunteer_who_turns_up():
+    vols = (make_volunteer("flaky", no_show_rate=0.5), make_volunteer("steady", no_show_rate=0.1))
+    problem = make_problem(volunteers=vols)
+    assert [a.volunteer_id for a in run(problem).assignments] == ["steady"]
+    # the weight scales the cost: at 0 only travel decides (flaky lives nearer)
+    vols = (
+        make_volunteer("flaky", no_show_rate=0.9, lat=30.041, lon=31.241),
+        make_volunteer("steady", lat=30.08, lon=31.28),
+    )
+    weighted = make_problem(volunteers=vols)
+    assert [a.volunteer_id for a in run(weighted).assignments] == ["steady"]
+    unweighted = make_problem(volunteers=vols, settings=Settings(weights=Weights(reliability=0)))
+    assert [a.volunteer_id for a in run(unweighted).assignments] == ["flaky"]
+
+
+def test_reliability_never_costs_a_place():
+    vols = (make_volunteer("flaky", no_show_rate=1.0), make_volunteer("steady"))
+    problem = make_problem(
+        volunteers=vols,
+        shifts=(make_shift(needed=2),),
+        settings=Settings(weights=Weights(reliability=1000)),
+    )
+    solution = run(problem)
+    assert {a.volunteer_id for a in solution.assignments} == {"flaky", "steady"}
+    assert solution.metrics.status == "OPTIMAL"
+
+
 def test_fairness_spreads_shifts():
     vols = (make_volunteer("v1"), make_volunteer("v2"))
     shifts = (

@@ -385,3 +385,12 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     accounts._dummy_hash.cache_clear()
     yield
     accounts._dummy_hash.cache_clear()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        default=False,
+        help="write the browser tests' page screenshots to docs/screenshots/",
+    )

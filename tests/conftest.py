@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-REFERENCE_TABLES = {"governorate", "skill", "alembic_version"}
+REFERENCE_TABLES = {"governorate", "skill", "credential_type", "alembic_version"}
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 PASSWORD = "correct horse battery"
 _HASHES: dict[str, str] = {}
@@ -61,6 +62,8 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",
+        # Uploaded files go to a folder of the test run, never the checkout's instance folder.
+        "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="uploads-"),
     }
     config.update(overrides)
     app = create_app(config)

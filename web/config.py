@@ -77,6 +77,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SMS_VERIFY_RATE_LIMIT": env.get("SMS_VERIFY_RATE_LIMIT", "3 per 10 minutes;10 per day"),
         "SMS_DIGEST_DAY": env.get("SMS_DIGEST_DAY", "sat"),
         "SMS_DIGEST_HOUR": int(env.get("SMS_DIGEST_HOUR", 9)),
+        # Uploaded files (docs/credentials.md): outside the web root, by default
+        # <instance>/uploads; per-kind size limits in bytes, e.g. {"credential_document": 2097152}.
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER"),
+        "UPLOAD_LIMITS": json.loads(env.get("UPLOAD_LIMITS") or "{}"),
+        "CREDENTIAL_REMINDER_DAYS": env.get("CREDENTIAL_REMINDER_DAYS", "30,7"),
     }
     config.update(overrides)
     if config["SECRET_KEY"] is None:

@@ -38,7 +38,7 @@ VOLUNTEERS = 60
 DOMAIN = "demo.example.org"
 MARKER_EMAIL = f"admin@{DOMAIN}"  # written last: its presence means the data set is complete
 # Rows of these tables come from the migrations and survive a reset.
-REFERENCE_TABLES = frozenset({"governorate", "skill", "alembic_version"})
+REFERENCE_TABLES = frozenset({"governorate", "skill", "credential_type", "alembic_version"})
 
 PASSWORDS = {
     "volunteer": "volunteer-2026",

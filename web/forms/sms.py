@@ -23,6 +23,7 @@ KIND_LABELS = {
     "change": _l("Time changed"),
     "reminder": _l("Reminder"),
     "digest": _l("Weekly digest"),
+    "credential_expiry": _l("Credential expiry reminder"),
 }
 STATUS_LABELS = {
     "pending": _l("Waiting"),

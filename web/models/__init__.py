@@ -3,6 +3,13 @@
 from web.models.assignment import HOLDING_STATES, SOURCES, STATES, TRANSITIONS, Assignment
 from web.models.audit import AuditEvent
 from web.models.base import UTCDateTime, utcnow  # noqa: F401 - re-exported
+from web.models.credential import (
+    CREDENTIAL_STATUSES,
+    CalendarFeed,
+    CredentialType,
+    VolunteerCredential,
+    shift_credential_requirement,
+)
 from web.models.institution import INSTITUTION_KINDS, Institution
 from web.models.matching import (
     ACTIVE_RUN_STATUSES,
@@ -28,6 +35,7 @@ from web.models.opportunity import (
     ShiftSkillRequirement,
 )
 from web.models.reference import Governorate, Skill
+from web.models.upload import UploadedFile
 from web.models.user import ROLES, STAFF_ROLES, User
 from web.models.volunteer import (
     GENDERS,
@@ -39,6 +47,7 @@ from web.models.volunteer import (
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
+    "CREDENTIAL_STATUSES",
     "GENDERS",
     "GENDER_RULES",
     "HOLDING_STATES",
@@ -55,6 +64,8 @@ __all__ = [
     "AuditEvent",
     "AvailabilityException",
     "AvailabilityRule",
+    "CalendarFeed",
+    "CredentialType",
     "Governorate",
     "InboundMessage",
     "Institution",
@@ -71,7 +82,10 @@ __all__ = [
     "ShiftSeries",
     "ShiftSkillRequirement",
     "Skill",
+    "UploadedFile",
     "User",
+    "VolunteerCredential",
     "VolunteerProfile",
+    "shift_credential_requirement",
     "utcnow",
 ]

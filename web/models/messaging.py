@@ -33,6 +33,7 @@ MESSAGE_KINDS = (
     "change",
     "reminder",
     "digest",
+    "credential_expiry",
 )
 # Statuses of an outbound message. Ours: pending (waiting for its time), submitting (handed to
 # the provider, answer not yet recorded), unconfirmed (submitting for too long and not found at

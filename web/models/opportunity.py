@@ -23,9 +23,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from web.extensions import db
 from web.i18n import localized
 from web.models.base import UTCDateTime, utcnow
+from web.models.credential import shift_credential_requirement
 
 if TYPE_CHECKING:
     from web.models.assignment import Assignment
+    from web.models.credential import CredentialType
     from web.models.institution import Institution
     from web.models.reference import Skill
     from web.models.user import User
@@ -177,6 +179,10 @@ class Shift(db.Model):
     series: Mapped[ShiftSeries | None] = relationship(back_populates="shifts")
     requirements: Mapped[list[ShiftSkillRequirement]] = relationship(
         back_populates="shift", cascade="all, delete-orphan", order_by="ShiftSkillRequirement.id"
+    )
+    # Credential types a volunteer must hold, verified and unexpired, to take any place.
+    required_credentials: Mapped[list[CredentialType]] = relationship(
+        secondary=shift_credential_requirement, order_by="CredentialType.id"
     )
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="shift", order_by="Assignment.id"

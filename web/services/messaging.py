@@ -10,15 +10,15 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from flask import current_app, g
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 
 from web.extensions import db
@@ -201,6 +201,19 @@ def _t_verification(v: dict[str, Any]) -> str:
     )
 
 
+def _t_credential_expiry(v: dict[str, Any]) -> str:
+    locale = str(get_locale() or "ar")
+    return ngettext(
+        "Your %(name)s expires in %(num)d day (%(date)s). Add the renewed one on your "
+        "credentials page.",
+        "Your %(name)s expires in %(num)d days (%(date)s). Add the renewed one on your "
+        "credentials page.",
+        int(v["days"]),
+        name=short(_pick(locale, v.get("name_ar"), v.get("name_en")), NAME_MAX + 12),
+        date=format_date(date.fromisoformat(str(v["expires_on"])), "d MMM yyyy", locale=locale),
+    )
+
+
 TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "offer": _t_offer,
     "replacement_offer": _t_replacement,
@@ -211,6 +224,7 @@ TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "reminder": _t_reminder,
     "digest": _t_digest,
     "verification": _t_verification,
+    "credential_expiry": _t_credential_expiry,
 }
 
 

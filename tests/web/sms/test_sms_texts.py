@@ -64,6 +64,10 @@ def long_values(locale: str) -> dict[str, object]:
         "url": "https://volunteers.example.org/manage",
         "code": "123456",
         "minutes": 10,
+        "name_ar": "اعتماد الزيارات الرقابية لدور الرعاية والمؤسسات الاجتماعية",
+        "name_en": "Monitoring visits accreditation for care homes and social institutions",
+        "expires_on": "2026-12-30",
+        "days": 30,
     }
 
 

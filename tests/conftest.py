@@ -335,7 +335,7 @@ def login(client: FlaskClient, user: Any, password: str = PASSWORD) -> None:
         # The identifier "strong" session protection expects (else the login is discarded).
         identifier = app.login_manager._session_identifier_generator()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()  # "<id>.<session_version>" (User.get_id)
         session["_fresh"] = True
         session["_id"] = identifier
 

@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_instance_folder(app)
     configure_proxy(app)
     configure_logging(app)
+    configure_security(app)
     configure_extensions(app)
     configure_templates(app)
     configure_blueprints(app)
@@ -49,6 +50,13 @@ def configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+
+
+def configure_security(app: Flask) -> None:
+    """Headers and body limits; first, so its hooks run before the extensions read a body."""
+    from web import security
+
+    security.init_app(app)
 
 
 def configure_extensions(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +46,29 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": not (development or testing),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(env.get("SESSION_LIFETIME_HOURS", 12))),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=float(env.get("REMEMBER_COOKIE_DAYS", 14))),
+        # Request bodies: MAX_CONTENT_LENGTH everywhere, UPLOAD_MAX_CONTENT_LENGTH on views marked
+        # @large_upload (web/security.py: file uploads and imports). Both answer 413 beyond.
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
+        "UPLOAD_MAX_CONTENT_LENGTH": int(env.get("UPLOAD_MAX_CONTENT_LENGTH", 10 * 1024 * 1024)),
+        # Leaflet tile URL template; the CSP lets images come from its host (web/security.py).
+        "MAP_TILE_URL": env.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Per client address; mobile carriers in Egypt put many phones behind one address, so the
+        # per-address limits are generous and the per-account ones strict (docs/security.md).
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "30 per minute;300 per hour"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour"),
+        "PASSWORD_RESET_RATE_LIMIT": env.get(
+            "PASSWORD_RESET_RATE_LIMIT", "5 per minute;20 per hour"
+        ),
+        "PASSWORD_RESET_ACCOUNT_RATE_LIMIT": env.get(
+            "PASSWORD_RESET_ACCOUNT_RATE_LIMIT", "3 per 15 minutes;6 per day"
+        ),
+        "WEBHOOK_RATE_LIMIT": env.get("WEBHOOK_RATE_LIMIT", "300 per minute"),
         "REGISTER_RATE_LIMIT": env.get("REGISTER_RATE_LIMIT", "5 per minute;30 per hour"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "30 per minute"),
         "SHIFTS_AT_RISK_HOURS": int(env.get("SHIFTS_AT_RISK_HOURS", 72)),
@@ -75,6 +93,14 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SMS_SEGMENT_PRICE": float(env.get("SMS_SEGMENT_PRICE", 0.1)),
         "SMS_PRICE_CURRENCY": env.get("SMS_PRICE_CURRENCY", "USD"),
         "SMS_VERIFY_RATE_LIMIT": env.get("SMS_VERIFY_RATE_LIMIT", "3 per 10 minutes;10 per day"),
+        # Email (password reset links): console logs them; smtp sends (docs/security.md).
+        "MAIL_BACKEND": env.get("MAIL_BACKEND", "console"),
+        "MAIL_FROM": env.get("MAIL_FROM"),
+        "MAIL_SMTP_HOST": env.get("MAIL_SMTP_HOST"),
+        "MAIL_SMTP_PORT": int(env.get("MAIL_SMTP_PORT", 587)),
+        "MAIL_SMTP_USER": env.get("MAIL_SMTP_USER"),
+        "MAIL_SMTP_PASSWORD": env.get("MAIL_SMTP_PASSWORD"),
+        "PASSWORD_RESET_MINUTES": int(env.get("PASSWORD_RESET_MINUTES", 30)),
         "SMS_DIGEST_DAY": env.get("SMS_DIGEST_DAY", "sat"),
         "SMS_DIGEST_HOUR": int(env.get("SMS_DIGEST_HOUR", 9)),
         # Uploaded files (docs/credentials.md): outside the web root, by default

@@ -323,6 +323,13 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
     )
     db.session.add(message)
     db.session.commit()
+    from flask import current_app
+
+    from web.services import password_reset
+
+    password_reset.request_reset(admin.email)  # a live link for /reset-password/<token>
+    link = current_app.extensions["sent_mail"][-1].get_content()
+    token = re.search(r"/reset-password/(\S+)", link).group(1)
     users = {
         "anonymous": None,
         "volunteer": volunteer,
@@ -337,6 +344,7 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
         "shift_id": shift.id,
         "run_id": run.id,
         "message_id": message.id,
+        "token": token,
     }
     return users, ids
 

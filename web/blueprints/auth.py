@@ -24,14 +24,17 @@ from web.extensions import limiter
 from web.forms.auth import (
     ROLE_LABELS,
     ChangePasswordForm,
+    ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     RegisterForm,
+    ResetCodeForm,
+    ResetLinkForm,
 )
 from web.i18n import current_language
 from web.models import User
 from web.navigation import safe_next
-from web.services import accounts
+from web.services import accounts, password_reset
 
 bp = Blueprint("auth", __name__)
 
@@ -76,7 +79,8 @@ def attach_error(form: FlaskForm, error: accounts.AccountError) -> None:
         form.form_errors.append(str(error.message))
 
 
-def _remember_language(user: User) -> None:
+def _start_session(user: User) -> None:
+    session.permanent = True  # the cookie lasts PERMANENT_SESSION_LIFETIME, renewed on each visit
     if user.locale:
         session["locale"] = user.locale
 
@@ -110,7 +114,7 @@ def register() -> Response | tuple[str, int]:
             status = exc.status
         else:
             login_user(user)
-            _remember_language(user)
+            _start_session(user)
             with force_locale(user.locale or current_language()):
                 flash(_("Welcome! Your account is ready."), "success")
             return redirect(first_endpoint("sms.verify", "volunteer.profile"))
@@ -119,8 +123,23 @@ def register() -> Response | tuple[str, int]:
     return render_template("auth/register.html", form=form), status
 
 
+def account_key() -> str:
+    """Rate-limit key of the account a form names (phone or email), whatever the address.
+
+    Mobile carriers put many phones behind one address, so the per-address limits are generous;
+    this key keeps guessing at one account slow from any number of addresses.
+    """
+    return "account:" + accounts.login_key(request.form.get("identifier"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=account_key,
+    scope="login-account",
+)
 def login() -> Response | tuple[str, int]:
     """Log in with phone or email and password; ``next`` may only be a local path."""
     next_url = safe_next(request.args.get("next"))
@@ -136,7 +155,7 @@ def login() -> Response | tuple[str, int]:
             status = 400
         else:
             login_user(user, remember=bool(form.remember.data))
-            _remember_language(user)
+            _start_session(user)
             return redirect(next_url or landing_for(user))
     elif request.method == "POST":
         status = 400
@@ -191,7 +210,96 @@ def change_password() -> Response | tuple[str, int]:
         except accounts.AccountError as exc:
             attach_error(form, exc)
         else:
+            # The change ended every session (User.session_version); keep this one.
+            login_user(current_user._get_current_object(), fresh=True)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("auth.account"))
     language_form = LanguageForm(formdata=None, locale=current_user.locale or current_language())
     return _render_account(language_form, form, 400)
+
+
+# --- forgotten password -------------------------------------------------------------------------
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_ACCOUNT_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=account_key,
+    scope="reset-account",
+)
+def forgot_password() -> Response | tuple[str, int]:
+    """Ask for a code by SMS or a link by email; the answer never tells if the account exists."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        password_reset.request_reset(form.identifier.data)
+        flash(
+            _(
+                "If an account has this phone number or email, we sent it a code (SMS) or a "
+                "link (email). It works for %(num)d minutes.",
+                num=password_reset.minutes(),
+            ),
+            "success",
+        )
+        session["reset_identifier"] = form.identifier.data
+        if "@" in form.identifier.data:
+            return redirect(url_for("auth.login"))
+        return redirect(url_for("auth.reset_password"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=account_key,
+    scope="reset-code-account",
+)
+def reset_password() -> Response | tuple[str, int]:
+    """Choose a new password with the code from the SMS (phone or email, code, password)."""
+    form = ResetCodeForm()
+    if request.method == "GET":
+        form.identifier.data = session.get("reset_identifier")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            password_reset.reset_with_code(form.identifier.data, form.code.data, form.password.data)
+        except accounts.AccountError as exc:
+            attach_error(form, exc)
+            status = exc.status
+        else:
+            return _after_reset()
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/reset_password.html", form=form), status
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def reset_with_link(token: str) -> Response | tuple[str, int]:
+    """Choose a new password from the link sent by email (works once, for a limited time)."""
+    form = ResetLinkForm()
+    valid = password_reset.link_reset(token) is not None
+    status = 200 if valid else 404
+    if valid and form.validate_on_submit():
+        try:
+            password_reset.reset_with_link(token, form.password.data)
+        except accounts.AccountError as exc:
+            attach_error(form, exc)
+            status = exc.status
+        else:
+            return _after_reset()
+    elif valid and request.method == "POST":
+        status = 400
+    return render_template("auth/reset_link.html", form=form, valid=valid), status
+
+
+def _after_reset() -> Response:
+    session.pop("reset_identifier", None)
+    if current_user.is_authenticated:
+        logout_user()
+    flash(_("Your password has been changed. Log in with the new one."), "success")
+    return redirect(url_for("auth.login"))

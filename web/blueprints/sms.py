@@ -80,8 +80,13 @@ def _twiml(text: str) -> Response:
     return Response(str(answer), status=200, mimetype="application/xml")
 
 
+def _webhook_limit() -> str:
+    return str(current_app.config["WEBHOOK_RATE_LIMIT"])
+
+
 @bp.post("/sms/inbound")
 @csrf.exempt
+@limiter.limit(_webhook_limit)
 def inbound() -> Response:
     """A text from a volunteer: act on it once and answer in their language (TwiML)."""
     if not signature_is_valid():
@@ -94,6 +99,7 @@ def inbound() -> Response:
 
 @bp.post("/sms/status")
 @csrf.exempt
+@limiter.limit(_webhook_limit)
 def status() -> tuple[str, int]:
     """A delivery status from Twilio; only ever moves a message forward."""
     if not signature_is_valid():

@@ -39,6 +39,7 @@ from web.models import (
     VolunteerProfile,
     utcnow,
 )
+from web.security import user_or_address
 from web.services import availability as availability_service
 from web.services import offers
 from web.services.availability import AvailabilityError, ExceptionInput, RuleInput, profile_zone
@@ -396,7 +397,7 @@ def _refused(shift: Shift, exc: SignupError, title: str) -> tuple[str, int]:
 
 
 @bp.post("/shifts/<int:shift_id>/signup")
-@limiter.limit(_signup_limit)
+@limiter.shared_limit(_signup_limit, scope="signup", key_func=user_or_address)
 @role_required("volunteer")
 def signup(shift_id: int) -> Any:
     shift = _shift_or_404(shift_id)
@@ -421,7 +422,7 @@ def signup(shift_id: int) -> Any:
 
 
 @bp.post("/shifts/<int:shift_id>/withdraw", endpoint="withdraw")
-@limiter.limit(_signup_limit)
+@limiter.shared_limit(_signup_limit, scope="signup", key_func=user_or_address)
 @role_required("volunteer")
 def withdraw_shift(shift_id: int) -> Any:
     shift = _shift_or_404(shift_id)
@@ -436,7 +437,7 @@ def withdraw_shift(shift_id: int) -> Any:
 
 
 @bp.post("/offers/<int:assignment_id>/<any(accept, decline):answer>", endpoint="answer_offer")
-@limiter.limit(_signup_limit)
+@limiter.shared_limit(_signup_limit, scope="signup", key_func=user_or_address)
 @role_required("volunteer")
 def answer_offer(assignment_id: int, answer: str) -> Any:
     """Accept or decline a place a coordinator's run offered; a decline is re-matched."""

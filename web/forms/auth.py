@@ -166,5 +166,62 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
+def identifier_field() -> CleanStringField:
+    """The phone-or-email field of the log-in and password-reset forms."""
+    return CleanStringField(
+        _l("Phone number or email"),
+        [
+            InputRequired(message=_l("Enter your phone number or email.")),
+            Length(max=LOGIN_MAX, message=_l("This is too long.")),
+        ],
+        render_kw={"autocomplete": "username", "required": True},
+    )
+
+
+def repeat_field(other: str) -> PasswordField:
+    return PasswordField(
+        _l("Repeat the new password"),
+        [EqualTo(other, message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password", "required": True},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a reset code (phone) or link (email)."""
+
+    identifier = identifier_field()
+    submit = SubmitField(_l("Send me a code or link"))
+
+
+class ResetCodeForm(FlaskForm):
+    """Choose a new password with the code we sent by SMS."""
+
+    identifier = identifier_field()
+    code = CleanStringField(
+        _l("Code from the SMS"),
+        [
+            InputRequired(message=_l("Enter the code from the SMS.")),
+            Length(max=20, message=_l("This is too long.")),
+        ],
+        render_kw={
+            "inputmode": "numeric",
+            "autocomplete": "one-time-code",
+            "dir": "ltr",
+            "required": True,
+        },
+    )
+    password = new_password_field(_l("New password"))
+    confirm = repeat_field("password")
+    submit = SubmitField(_l("Set the new password"))
+
+
+class ResetLinkForm(FlaskForm):
+    """Choose a new password after following the link we sent by email."""
+
+    password = new_password_field(_l("New password"))
+    confirm = repeat_field("password")
+    submit = SubmitField(_l("Set the new password"))
+
+
 class PostForm(FlaskForm):
     """A button-only form (log out, deactivate...): carries the CSRF token and nothing else."""

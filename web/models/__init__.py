@@ -34,6 +34,7 @@ from web.models.opportunity import (
     ShiftSeries,
     ShiftSkillRequirement,
 )
+from web.models.password_reset import RESET_CHANNELS, PasswordReset
 from web.models.reference import Governorate, Skill
 from web.models.upload import UploadedFile
 from web.models.user import ROLES, STAFF_ROLES, User
@@ -53,6 +54,7 @@ __all__ = [
     "HOLDING_STATES",
     "INSTITUTION_KINDS",
     "LANGUAGES",
+    "RESET_CHANNELS",
     "ROLES",
     "RUN_STATUSES",
     "SCOPE_KINDS",
@@ -75,6 +77,7 @@ __all__ = [
     "Opportunity",
     "OpportunityInterest",
     "OutboundMessage",
+    "PasswordReset",
     "PhoneVerification",
     "RunLock",
     "RunProposal",

@@ -60,6 +60,8 @@ class User(UserMixin, db.Model):
     national_scope: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the session's user id (get_id): bumping it ends every session and remember-me cookie.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     profile: Mapped[VolunteerProfile | None] = relationship(
         back_populates="user", uselist=False, cascade="all, delete-orphan"
@@ -70,6 +72,14 @@ class User(UserMixin, db.Model):
     governorates: Mapped[list[Governorate]] = relationship(
         secondary=coordinator_governorate, order_by="Governorate.id"
     )
+
+    def get_id(self) -> str:
+        """Flask-Login's id ``"<id>.<session_version>"``: a password change ends old sessions."""
+        return f"{self.id}.{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Make every session and remember-me cookie of this user stop working."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in

@@ -60,11 +60,18 @@ class AuthenticationError(AccountError):
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the active user with this id; ``None`` ends deactivated sessions."""
-    if not user_id.isdigit():
+    """Flask-Login's loader: the active user of ``"<id>.<session_version>"`` (``User.get_id``).
+
+    ``None`` ends the session of a deactivated user and every session older than the user's last
+    password change or reset (the version in the session no longer matches).
+    """
+    number, _, version = (user_id or "").partition(".")
+    if not number.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    user = db.session.get(User, int(number))
+    if user is None or not user.active or (user.session_version or 0) != int(version):
+        return None
+    return user
 
 
 def normalise_phone(raw: str, region: str | None = None) -> str:
@@ -251,6 +258,18 @@ def find_by_login(identifier: str | None) -> User | None:
     return db.session.execute(sa.select(User).where(condition)).scalar_one_or_none()
 
 
+def login_key(identifier: str | None) -> str:
+    """The account an identifier names, whichever way it is typed (per-account rate limits)."""
+    user = find_by_login(identifier)
+    if user is not None:
+        return f"user:{user.id}"
+    text = clean_text(identifier)[:300].lower()
+    if "@" not in text:
+        with contextlib.suppress(PhoneError):
+            return normalise_phone(text)
+    return text
+
+
 def authenticate(identifier: str | None, password: str | None) -> User:
     """Check a phone-or-email and a password; mark the login; raise ``AuthenticationError``."""
     user = find_by_login(identifier)
@@ -285,6 +304,7 @@ def change_password(user: User, old_password: str | None, new_password: str | No
     check_password(new_password, "new_password")
     assert new_password is not None
     user.set_password(new_password)
+    user.end_sessions()  # other devices are logged out; the caller logs this one in again
     audit.record(user, "user.password_changed", "user", user.id)
     db.session.commit()
 

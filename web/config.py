@@ -77,6 +77,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "MATCHER_THREADS": int(env["MATCHER_THREADS"]) if env.get("MATCHER_THREADS") else None,
         "WORKER_POLL_SECONDS": float(env.get("WORKER_POLL_SECONDS", 2)),
         "REPLACEMENT_MIN_NOTICE_HOURS": float(env.get("REPLACEMENT_MIN_NOTICE_HOURS", 2)),
+        # CSV/Excel imports (docs/import-export.md).
+        "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", 1000)),
+        "IMPORT_MAX_BYTES": int(env.get("IMPORT_MAX_BYTES", 1024 * 1024)),
+        "IMPORT_TTL_HOURS": int(env.get("IMPORT_TTL_HOURS", 24)),
         "PREFERRED_URL_SCHEME": "https" if not (development or testing) else "http",
         # SMS and WhatsApp (docs/sms.md).
         "SMS_BACKEND": env.get("SMS_BACKEND", "console"),

@@ -3,6 +3,7 @@
 from web.blueprints.admin import bp as admin_bp
 from web.blueprints.auth import bp as auth_bp
 from web.blueprints.coordinator import bp as coordinator_bp
+from web.blueprints.dataio import bp as dataio_bp
 from web.blueprints.manager import bp as manager_bp
 from web.blueprints.matching import bp as matching_bp
 from web.blueprints.opportunities import bp as opportunities_bp
@@ -20,4 +21,5 @@ BLUEPRINTS = [
     manager_bp,
     volunteer_bp,
     sms_bp,
+    dataio_bp,
 ]

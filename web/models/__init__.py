@@ -10,6 +10,7 @@ from web.models.credential import (
     VolunteerCredential,
     shift_credential_requirement,
 )
+from web.models.data_import import IMPORT_KINDS, DataImport
 from web.models.institution import INSTITUTION_KINDS, Institution
 from web.models.matching import (
     ACTIVE_RUN_STATUSES,
@@ -52,6 +53,7 @@ __all__ = [
     "GENDERS",
     "GENDER_RULES",
     "HOLDING_STATES",
+    "IMPORT_KINDS",
     "INSTITUTION_KINDS",
     "LANGUAGES",
     "RESET_CHANNELS",
@@ -68,6 +70,7 @@ __all__ = [
     "AvailabilityRule",
     "CalendarFeed",
     "CredentialType",
+    "DataImport",
     "Governorate",
     "InboundMessage",
     "Institution",

@@ -235,6 +235,64 @@ def register_volunteer(
     return user
 
 
+# An imported volunteer has no password until they set one (no hash ever matches this value).
+NO_PASSWORD = "!no-password"
+
+
+def has_password(user: User) -> bool:
+    """False for an account created by an import that has not set a password yet."""
+    return user.password_hash != NO_PASSWORD
+
+
+def import_volunteer(
+    actor: User,
+    *,
+    full_name: str,
+    phone: str,
+    email: str | None = None,
+    locale: str | None = None,
+    governorate_id: int | None = None,
+    via: str = "import",
+) -> User:
+    """Create a volunteer from a coordinator's file: no password (they set one later).
+
+    Same checks as ``register_volunteer``; the transaction is left open for the caller, so that
+    an import writes every row or none.
+    """
+    name = check_full_name(full_name)
+    e164 = check_phone(phone, required=True)
+    address = check_email(email, required=False)
+    language = check_locale(locale)
+    governorate = None
+    if governorate_id is not None:
+        governorate = db.session.get(Governorate, governorate_id)
+        if governorate is None:
+            raise AccountError(_l("Choose a governorate from the list."), "governorate")
+    _ensure_unique(e164, address)
+    user = User(
+        full_name=name,
+        phone=e164,
+        email=address,
+        role="volunteer",
+        phone_verified=False,
+        locale=language,
+        active=True,
+        password_hash=NO_PASSWORD,
+    )
+    user.profile = VolunteerProfile(governorate=governorate, sms_consent=False)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        actor,
+        "user.imported",
+        "user",
+        user.id,
+        via=via,
+        governorate=governorate.code if governorate else None,
+    )
+    return user
+
+
 # --- logging in and out -------------------------------------------------------------------------
 
 

@@ -631,7 +631,9 @@ def get_or_create_profile(user: User) -> VolunteerProfile:
     return user.profile
 
 
-def update_profile(actor: User, user: User, data: ProfileInput) -> VolunteerProfile:
+def update_profile(
+    actor: User, user: User, data: ProfileInput, *, commit: bool = True
+) -> VolunteerProfile:
     """Write the profile in one transaction, with an audit event listing what changed."""
     governorate = None
     if data.governorate_id is not None:
@@ -673,7 +675,8 @@ def update_profile(actor: User, user: User, data: ProfileInput) -> VolunteerProf
     after = _snapshot(profile)
     changed = sorted(key for key in after if after[key] != before.get(key))
     record(actor, "profile.updated", "volunteer_profile", profile.id, changed=changed)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return profile
 
 

@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from web.extensions import db
@@ -95,8 +97,10 @@ def create_opportunity(
     text: OpportunityText,
     skill_ids: Iterable[int] = (),
     status: str = "open",
+    *,
+    commit: bool = True,
 ) -> Opportunity:
-    """Create an opportunity (draft or open) at an institution."""
+    """Create an opportunity (draft or open) at an institution (``commit=False``: caller's)."""
     if status == "closed":
         raise RuleError([("status", _l("A new opportunity is a draft or open."))])
     skills = _check(text, skill_ids, status)
@@ -114,7 +118,8 @@ def create_opportunity(
         status=status,
         skills=[s.id for s in skills],
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return opportunity
 
 
@@ -203,6 +208,95 @@ class InstitutionDetails:
     phone: str = ""
     kind: str | None = None
     governorate_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NewInstitution:
+    """Everything an institution is created with (place: a point; zone: an IANA name)."""
+
+    name_ar: str
+    name_en: str
+    kind: str
+    governorate_id: int
+    lat: float | None = None
+    lon: float | None = None
+    address_ar: str = ""
+    address_en: str = ""
+    phone: str = ""
+    timezone: str = ""
+
+
+def create_institution(actor: User, details: NewInstitution, *, commit: bool = True) -> Institution:
+    """Create an institution in the actor's area; no point given: the governorate's centre."""
+    errors: list[tuple[str | None, Any]] = []
+    if not details.name_ar.strip() and not details.name_en.strip():
+        errors.append(("name_ar", _l("Give the name in Arabic or English (both are best).")))
+    for name, limit in (
+        ("name_ar", NAME_MAX),
+        ("name_en", NAME_MAX),
+        ("address_ar", ADDRESS_MAX),
+        ("address_en", ADDRESS_MAX),
+    ):
+        if len(getattr(details, name)) > limit:
+            errors.append((name, _l("Keep this under %(max)s characters.", max=limit)))
+    phone: str | None = None
+    if details.phone.strip():
+        try:
+            phone = normalise_phone(details.phone)
+        except PhoneError:
+            errors.append(("phone", _l("Enter a valid phone number.")))
+    if actor.role not in ("admin", "coordinator"):
+        raise RuleError([(None, _l("Only coordinators and admins add institutions."))], 403)
+    if details.kind not in INSTITUTION_KINDS:
+        errors.append(("kind", _l("Choose a kind from the list.")))
+    governorate = db.session.get(Governorate, details.governorate_id)
+    scope = actor.governorate_ids()
+    if governorate is None:
+        errors.append(("governorate", _l("Choose a governorate from the list.")))
+    elif scope is not None and governorate.id not in scope:
+        errors.append(("governorate", _l("This governorate is outside your area.")))
+    if (details.lat is None) != (details.lon is None):
+        errors.append(("lat", _l("Give both the latitude and the longitude, or neither.")))
+    if details.lat is not None and not -90 <= details.lat <= 90:
+        errors.append(("lat", _l("Latitude is between -90 and 90.")))
+    if details.lon is not None and not -180 <= details.lon <= 180:
+        errors.append(("lon", _l("Longitude is between -180 and 180.")))
+    zone_name = details.timezone.strip() or current_app.config.get(
+        "DEFAULT_TIMEZONE", "Africa/Cairo"
+    )
+    try:
+        ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(("timezone", _l("Unknown time zone. Example: Africa/Cairo.")))
+    if errors:
+        raise RuleError(errors)
+    assert governorate is not None
+    institution = Institution(
+        kind=details.kind,
+        governorate=governorate,
+        name_ar=details.name_ar.strip(),
+        name_en=details.name_en.strip(),
+        address_ar=details.address_ar.strip(),
+        address_en=details.address_en.strip(),
+        lat=governorate.lat if details.lat is None else details.lat,
+        lon=governorate.lon if details.lon is None else details.lon,
+        timezone=zone_name,
+        phone=phone,
+        active=True,
+    )
+    db.session.add(institution)
+    db.session.flush()
+    record(
+        actor,
+        "institution.create",
+        "institution",
+        institution.id,
+        governorate=governorate.code,
+        kind=details.kind,
+    )
+    if commit:
+        db.session.commit()
+    return institution
 
 
 def update_institution(

@@ -286,8 +286,13 @@ def create_shift(
     end: time,
     details: ShiftDetails,
     now: datetime | None = None,
+    *,
+    commit: bool = True,
 ) -> Shift:
-    """Create one shift of an opportunity from local times in the institution's zone."""
+    """Create one shift of an opportunity from local times in the institution's zone.
+
+    ``commit=False`` leaves the transaction open (an import writes many rows in one).
+    """
     now = now or utcnow()
     _require_open_opportunity(opportunity)
     errors = _check_details(details)
@@ -309,7 +314,8 @@ def create_shift(
         ends_at=ends_at.isoformat(),
         **_details_for_audit(details),
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return shift
 
 

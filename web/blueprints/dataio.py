@@ -16,6 +16,7 @@ from web.forms.auth import PostForm
 from web.forms.dataio import KIND_LABELS, ConfirmForm, ImportForm
 from web.i18n import current_language
 from web.models import IMPORT_KINDS, DataImport, utcnow
+from web.security import large_upload
 from web.services import columns, exports, imports
 from web.services.tabular import XLSX_MIME
 
@@ -64,6 +65,7 @@ def index() -> tuple[str, int]:
 
 
 @bp.post("/import")
+@large_upload
 @role_required(*STAFF)
 def upload() -> Response | tuple[str, int]:
     """Read the uploaded file and keep it as a pending import; then show its preview."""

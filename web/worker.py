@@ -24,11 +24,16 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600
 
 
 def poll_runs(app: Flask, limit: int = 10) -> list[int]:
-    """Claim and solve queued runs one after another; returns the ids it ran."""
-    from web.services.runs import claim_next_run, execute_run
+    """Claim and solve queued runs one after another; returns the ids it ran.
+
+    First it finishes what a killed worker left half done: self-publishing runs not published.
+    """
+    from web.services.runs import claim_next_run, execute_run, publish_interrupted_runs
 
     done: list[int] = []
     with app.app_context():
+        for run_id in publish_interrupted_runs():
+            log.info("published run %s, whose publishing a stopped worker left undone", run_id)
         for _ in range(limit):
             run = claim_next_run()
             if run is None:

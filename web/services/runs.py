@@ -252,6 +252,30 @@ def fail_stale_runs(stale_after: timedelta | None = None) -> int:
     return len(runs)
 
 
+def publish_interrupted_runs() -> list[int]:
+    """Publish the self-publishing runs whose publish a dead worker left undone; their ids.
+
+    A run that publishes itself (nightly with auto-publish, a replacement run) is stored as
+    proposed and then published in a second transaction; a worker killed between the two, or
+    in the middle of the second, leaves it proposed. Nobody reviews those runs, so the next
+    poll publishes them: publishing re-checks every place, so it is safe to do late.
+    """
+    ids = db.session.scalars(
+        sa.select(MatchingRun.id)
+        .where(MatchingRun.status == "proposed", MatchingRun.auto_publish.is_(True))
+        .order_by(MatchingRun.id)
+    ).all()
+    published = []
+    for run_id in ids:
+        try:
+            publish_run(run_id, None)
+            published.append(run_id)
+        except RunError as exc:
+            db.session.rollback()
+            log.warning("publishing interrupted run %s refused: %s", run_id, exc)
+    return published
+
+
 # --- solving ------------------------------------------------------------------------------------
 
 

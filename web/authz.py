@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 
-from web.models import Institution, User
+from web.models import Institution, Programme, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,3 +49,13 @@ def require_institution(user: User, institution: Institution | None) -> Institut
     if not can_manage_institution(user, institution):
         abort(403)
     return institution
+
+
+def can_manage_programme(user: User, programme: Programme) -> bool:
+    """Admins manage every programme; coordinators those of a governorate in their scope."""
+    if user.role == "admin":
+        return True
+    if user.role == "coordinator":
+        scope = user.governorate_ids()
+        return scope is None or programme.governorate_id in scope
+    return False

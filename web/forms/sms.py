@@ -24,6 +24,7 @@ KIND_LABELS = {
     "reminder": _l("Reminder"),
     "digest": _l("Weekly digest"),
     "credential_expiry": _l("Credential expiry reminder"),
+    "enrolment": _l("Programme application"),
 }
 STATUS_LABELS = {
     "pending": _l("Waiting"),

@@ -36,6 +36,14 @@ from web.models.opportunity import (
     ShiftSkillRequirement,
 )
 from web.models.password_reset import RESET_CHANNELS, PasswordReset
+from web.models.programme import (
+    COHORT_STATUSES,
+    ENROLMENT_STATUSES,
+    PROGRAMME_KINDS,
+    Cohort,
+    Enrolment,
+    Programme,
+)
 from web.models.reference import Governorate, Skill
 from web.models.upload import UploadedFile
 from web.models.user import ROLES, STAFF_ROLES, User
@@ -49,13 +57,16 @@ from web.models.volunteer import (
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
+    "COHORT_STATUSES",
     "CREDENTIAL_STATUSES",
+    "ENROLMENT_STATUSES",
     "GENDERS",
     "GENDER_RULES",
     "HOLDING_STATES",
     "IMPORT_KINDS",
     "INSTITUTION_KINDS",
     "LANGUAGES",
+    "PROGRAMME_KINDS",
     "RESET_CHANNELS",
     "ROLES",
     "RUN_STATUSES",
@@ -69,8 +80,10 @@ __all__ = [
     "AvailabilityException",
     "AvailabilityRule",
     "CalendarFeed",
+    "Cohort",
     "CredentialType",
     "DataImport",
+    "Enrolment",
     "Governorate",
     "InboundMessage",
     "Institution",
@@ -82,6 +95,7 @@ __all__ = [
     "OutboundMessage",
     "PasswordReset",
     "PhoneVerification",
+    "Programme",
     "RunLock",
     "RunProposal",
     "Shift",

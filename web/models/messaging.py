@@ -34,6 +34,7 @@ MESSAGE_KINDS = (
     "reminder",
     "digest",
     "credential_expiry",
+    "enrolment",
 )
 # Statuses of an outbound message. Ours: pending (waiting for its time), submitting (handed to
 # the provider, answer not yet recorded), unconfirmed (submitting for too long and not found at

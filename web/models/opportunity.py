@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from web.models.assignment import Assignment
     from web.models.credential import CredentialType
     from web.models.institution import Institution
+    from web.models.programme import Cohort
     from web.models.reference import Skill
     from web.models.user import User
 
@@ -65,11 +66,17 @@ class Opportunity(db.Model):
     commitment_ar: Mapped[str] = mapped_column(String(300), default="")
     commitment_en: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    # The programme cohort whose sessions this opportunity holds: its shifts are open only to
+    # the cohort's accepted volunteers (web.services.programme_access).
+    cohort_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cohort.id", ondelete="CASCADE"), index=True
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     institution: Mapped[Institution] = relationship(back_populates="opportunities")
+    cohort: Mapped[Cohort | None] = relationship(back_populates="opportunities")
     skills: Mapped[list[Skill]] = relationship(secondary=opportunity_skill, order_by="Skill.id")
     shifts: Mapped[list[Shift]] = relationship(
         back_populates="opportunity", order_by="Shift.starts_at"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -58,6 +59,12 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     national_scope: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Monitoring role of a coordinator (set by admins): reads and handles monitoring reports.
+    can_monitor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
+    # An accredited monitor (a volunteer): may join monitoring-visit programmes and file reports.
+    monitor_accredited: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa.false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of the session's user id (get_id): bumping it ends every session and remember-me cookie.
@@ -93,6 +100,11 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+    @property
+    def is_monitoring_coordinator(self) -> bool:
+        """A coordinator or admin given the monitoring role: sees monitoring reports."""
+        return self.role in ("coordinator", "admin") and bool(self.can_monitor) and self.active
 
     def governorate_ids(self) -> set[int] | None:
         """Governorates a coordinator may see; ``None`` means the whole country."""

@@ -38,6 +38,7 @@ from web.models import (
     utcnow,
 )
 from web.models.opportunity import opportunity_skill
+from web.services import programme_access
 from web.services.audit import record
 from web.services.availability import profile_zone, windows_for
 
@@ -133,6 +134,7 @@ def shift_model(shift: Shift) -> m.Shift:
         min_age=shift.min_age,
         languages=frozenset(shift.languages or ()),
         priority=shift.priority,
+        required_credentials=programme_access.required_for_shift(shift),
     )
 
 
@@ -169,6 +171,7 @@ def volunteer_model(
             institution_key(i.id): PREFERENCE_WEIGHT for i in profile.preferred_institutions
         },
         languages=frozenset(profile.languages or ()),
+        credentials=programme_access.credentials_of(profile.user_id),
     )
 
 
@@ -400,6 +403,7 @@ CANDIDATE_COLUMNS = (
     Institution.lat,
     Institution.lon,
     Institution.kind,
+    Opportunity.cohort_id,
 )
 
 
@@ -494,6 +498,7 @@ def shifts_i_can_do(
         rows = db.session.execute(query.limit(batch).offset(scanned)).all()
         scanned += len(rows)
         requirements = _requirements_of([row.id for row in rows])
+        cohort_rules = programme_access.required_for_cohorts(row.cohort_id for row in rows)
         for row in rows:
             # Most candidates fail on availability: ask that rule first, before building models.
             if rules.covering_window(volunteer, row.starts_at, row.ends_at) is None:
@@ -510,6 +515,7 @@ def shifts_i_can_do(
                 min_age=row.min_age,
                 languages=frozenset(row.languages or ()),
                 priority=row.priority,
+                required_credentials=cohort_rules.get(row.cohort_id, frozenset()),
             )
             minst = institutions.get(row.institution_id)
             if minst is None:

@@ -22,6 +22,7 @@ from web.models import (
     User,
     VolunteerProfile,
 )
+from web.services import programme_access
 from web.services.availability import profile_zone
 from web.services.eligibility import week_bounds
 
@@ -193,6 +194,7 @@ def build_problem(
         )
     built.institution_ids = used_institutions
     shift_ids = {s.id for s in shifts}
+    programme_rules = programme_access.required_for_shifts(shift_ids)
     for s in shifts:
         entry: dict[str, Any] = {
             "id": shift_key(s.id),
@@ -207,6 +209,8 @@ def build_problem(
         }
         if s.languages:
             entry["languages"] = list(s.languages)
+        if s.id in programme_rules:
+            entry["required_credentials"] = sorted(programme_rules[s.id])
         problem["shifts"].append(entry)
     built.shift_ids = [s.id for s in shifts]
 
@@ -242,6 +246,7 @@ def build_problem(
         )
         profiles = [p for p in profiles if p.user_id not in gave_up]
     user_ids = [p.user_id for p in profiles]
+    cohort_credentials = programme_access.held_by_users(user_ids)
     holdings: dict[int, list[Assignment]] = defaultdict(list)
     if user_ids:
         rows = db.session.scalars(
@@ -298,6 +303,10 @@ def build_problem(
             entry["max_hours"] = max_hours
         if profile.languages:
             entry["languages"] = list(profile.languages)
+        if profile.user_id in cohort_credentials:
+            entry["credentials"] = programme_access.credential_entries(
+                cohort_credentials[profile.user_id]
+            )
         if entry["gender"] is None:
             del entry["gender"]
         if entry["age"] is None:

@@ -214,6 +214,27 @@ def _t_credential_expiry(v: dict[str, Any]) -> str:
     )
 
 
+def _t_enrolment(v: dict[str, Any]) -> str:
+    decision = v.get("decision")
+    programme = v.get("programme", "")
+    if decision == "accepted":
+        return _(
+            "Welcome to %(programme)s: your application was accepted. Your sessions are in "
+            "the app.",
+            programme=programme,
+        )
+    if decision == "waitlisted":
+        return _(
+            "Your application to %(programme)s is on the waiting list. We will tell you if a "
+            "place frees up.",
+            programme=programme,
+        )
+    return _(
+        "Your application to %(programme)s was not accepted this time. Thank you for applying.",
+        programme=programme,
+    )
+
+
 TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "offer": _t_offer,
     "replacement_offer": _t_replacement,
@@ -225,6 +246,7 @@ TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "digest": _t_digest,
     "verification": _t_verification,
     "credential_expiry": _t_credential_expiry,
+    "enrolment": _t_enrolment,
 }
 
 

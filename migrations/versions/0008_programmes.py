@@ -1,7 +1,7 @@
 """Programmes (with required credential types), cohorts, enrolments, cohort opportunities, monitoring role and accreditation flags
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-26 15:30:24.145151
 
 """
@@ -19,8 +19,8 @@ def _message_kinds(check):
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
-down_revision = '0005'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -128,6 +128,14 @@ ROUTES: dict[str, Access] = {
     "matching.discard": Access(roles=COORDINATION),
     "matching.schedules": Access(roles=("admin",), owned=False),
     "matching.schedule_delete": Access(roles=("admin",)),
+    # data import and export (dataio): any staff reaches the pages, imports are coordinators'
+    "dataio.index": Access(roles=STAFF, owned=False),
+    "dataio.upload": Access(roles=STAFF, owned=False, note="the service refuses managers"),
+    "dataio.preview": Access(roles=COORDINATION, note="a pending import is its uploader's only"),
+    "dataio.confirm": Access(roles=COORDINATION),
+    "dataio.discard": Access(roles=COORDINATION),
+    "dataio.export": Access(roles=STAFF, owned=False, note="exports what the caller may see"),
+    "dataio.template": Access(roles=STAFF, owned=False),
     # admin
     "admin.users": Access(roles=("admin",), owned=False),
     "admin.user_new": Access(roles=("admin",), owned=False),
@@ -279,6 +287,13 @@ def _reset_token(world: World) -> str:
     return re.search(r"/reset-password/(\S+)", body).group(1)
 
 
+def _import(world: World) -> int:
+    from web.services import imports
+
+    csv = "Full name,Mobile phone,Governorate\nMona Ahmed,010 1234 5678,Alexandria\n"
+    return imports.upload(world.other["coordinator"], "volunteers", csv.encode(), "v.csv").id
+
+
 ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "filename": lambda world: "css/app.css",
     "user_id": lambda world: world.other["volunteer"].id,
@@ -293,4 +308,5 @@ ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "rule_id": _rule,
     "exception_id": _exception,
     "token": _reset_token,
+    "import_id": _import,
 }

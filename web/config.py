@@ -81,6 +81,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", 1000)),
         "IMPORT_MAX_BYTES": int(env.get("IMPORT_MAX_BYTES", 1024 * 1024)),
         "IMPORT_TTL_HOURS": int(env.get("IMPORT_TTL_HOURS", 24)),
+        # Attendance (docs/attendance.md).
+        "ATTENDANCE_OPENS_MINUTES": int(env.get("ATTENDANCE_OPENS_MINUTES", 60)),
+        "ATTENDANCE_CLOSES_MINUTES": int(env.get("ATTENDANCE_CLOSES_MINUTES", 120)),
+        "NO_SHOW_LOOKBACK_DAYS": int(env.get("NO_SHOW_LOOKBACK_DAYS", 365)),
+        "MATCHER_WEIGH_NO_SHOWS": _bool(env.get("MATCHER_WEIGH_NO_SHOWS"), False),
         "PREFERRED_URL_SCHEME": "https" if not (development or testing) else "http",
         # SMS and WhatsApp (docs/sms.md).
         "SMS_BACKEND": env.get("SMS_BACKEND", "console"),

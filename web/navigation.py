@@ -18,6 +18,7 @@ _LINKS = {
         ("opportunities.browse", _l("Opportunities")),
         ("volunteer.shifts", _l("Shifts I can do")),
         ("volunteer.my_shifts", _l("My shifts")),
+        ("attendance.my_hours", _l("My hours")),
         ("volunteer.availability", _l("Availability")),
         ("volunteer.profile", _l("Profile")),
         ("auth.account", _l("Account")),
@@ -30,6 +31,7 @@ _LINKS = {
     "coordinator": [
         ("coordinator.coverage", _l("Coverage")),
         ("coordinator.at_risk", _l("Shifts at risk")),
+        ("attendance.no_shows", _l("No-shows")),
         ("matching.history", _l("Matching runs")),
         ("dataio.index", _l("Import and export")),
         ("opportunities.browse", _l("Opportunities")),
@@ -38,6 +40,7 @@ _LINKS = {
     "admin": [
         ("coordinator.coverage", _l("Coverage")),
         ("coordinator.at_risk", _l("Shifts at risk")),
+        ("attendance.no_shows", _l("No-shows")),
         ("matching.history", _l("Matching runs")),
         ("admin.users", _l("Staff accounts")),
         ("sms.outbox", _l("Messages")),

@@ -1,6 +1,7 @@
 """The list of blueprints the app registers, one per area."""
 
 from web.blueprints.admin import bp as admin_bp
+from web.blueprints.attendance import bp as attendance_bp
 from web.blueprints.auth import bp as auth_bp
 from web.blueprints.coordinator import bp as coordinator_bp
 from web.blueprints.dataio import bp as dataio_bp
@@ -22,4 +23,5 @@ BLUEPRINTS = [
     volunteer_bp,
     sms_bp,
     dataio_bp,
+    attendance_bp,
 ]

@@ -583,6 +583,9 @@ def shift_roster(shift_id: int) -> str:
         institution=shift.institution,
         assignments=shift_service.roster(shift),
         changeable=shift.status == "open" and shift.starts_at > utcnow(),
+        attendance=attendance.roster_attendance(shift),
+        window=attendance.window(shift),
+        now=utcnow(),
     )
 
 

@@ -1,6 +1,13 @@
 """Every model of the app, importable from one place."""
 
 from web.models.assignment import HOLDING_STATES, SOURCES, STATES, TRANSITIONS, Assignment
+from web.models.attendance import (
+    CERTIFICATE_LANGUAGES,
+    AttendanceRecord,
+    Certificate,
+    HoursEntry,
+    ImmutableRowError,
+)
 from web.models.audit import AuditEvent
 from web.models.base import UTCDateTime, utcnow  # noqa: F401 - re-exported
 from web.models.credential import (
@@ -57,6 +64,7 @@ from web.models.volunteer import (
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
+    "CERTIFICATE_LANGUAGES",
     "COHORT_STATUSES",
     "CREDENTIAL_STATUSES",
     "ENROLMENT_STATUSES",
@@ -76,15 +84,19 @@ __all__ = [
     "STATES",
     "TRANSITIONS",
     "Assignment",
+    "AttendanceRecord",
     "AuditEvent",
     "AvailabilityException",
     "AvailabilityRule",
     "CalendarFeed",
+    "Certificate",
     "Cohort",
     "CredentialType",
     "DataImport",
     "Enrolment",
     "Governorate",
+    "HoursEntry",
+    "ImmutableRowError",
     "InboundMessage",
     "Institution",
     "MatchingRun",

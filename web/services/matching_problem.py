@@ -148,6 +148,8 @@ def build_problem(
     Confirmed assignments (self sign-ups included) become ``locked`` pairs; offered ones from the
     last published roster become ``previous``. A volunteer's commitments outside the problem are
     cut out of their availability, and their weekly caps hold in every week (see _weekly_caps).
+    With MATCHER_WEIGH_NO_SHOWS on, each volunteer's share of missed shifts goes in as
+    ``no_show_rate`` (the matcher weighs it with ``settings.weights.reliability``).
     """
     from web.services.availability import windows_for
 
@@ -247,6 +249,11 @@ def build_problem(
         profiles = [p for p in profiles if p.user_id not in gave_up]
     user_ids = [p.user_id for p in profiles]
     cohort_credentials = programme_access.held_by_users(user_ids)
+    no_show_rates: dict[int, float] = {}
+    if current_app.config.get("MATCHER_WEIGH_NO_SHOWS"):
+        from web.services.attendance import no_show_rates as rates_of
+
+        no_show_rates = rates_of(user_ids)
     holdings: dict[int, list[Assignment]] = defaultdict(list)
     if user_ids:
         rows = db.session.scalars(
@@ -307,6 +314,8 @@ def build_problem(
             entry["credentials"] = programme_access.credential_entries(
                 cohort_credentials[profile.user_id]
             )
+        if no_show_rates.get(profile.user_id):
+            entry["no_show_rate"] = round(no_show_rates[profile.user_id], 4)
         if entry["gender"] is None:
             del entry["gender"]
         if entry["age"] is None:

@@ -335,6 +335,19 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
     pending = imports.upload(
         coordinator, "volunteers", b"Full name,Mobile phone\nMona,0100000001\n", "v.csv"
     )
+    # Attendance: a past shift the volunteer attended, their certificate and a shift's QR token.
+    from datetime import UTC, datetime, timedelta
+
+    from web.models import Assignment
+    from web.services import attendance, certificates
+
+    past = factory.shift(opportunity, start=datetime.now(UTC) - timedelta(days=7), needed=1)
+    attended = Assignment(shift_id=past.id, volunteer_id=volunteer.id, state="confirmed")
+    past.open_taken = 1
+    db.session.add(attended)
+    db.session.commit()
+    attendance.record_whole_shift(manager, attended)
+    certificate = certificates.issue(volunteer, "ar")
     users = {
         "anonymous": None,
         "volunteer": volunteer,
@@ -351,6 +364,10 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
         "message_id": message.id,
         "token": token,
         "import_id": pending.id,
+        "assignment_id": attended.id,
+        "certificate_id": certificate.id,
+        "code": certificate.code,
+        "scan_token": attendance.qr_token(shift),
     }
     return users, ids
 

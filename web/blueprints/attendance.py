@@ -188,14 +188,14 @@ def qr(shift_id: int) -> str:
 # --- the volunteer --------------------------------------------------------------------------
 
 
-@bp.route("/attend/<int:shift_id>/<token>", methods=["GET", "POST"])
+@bp.route("/attend/<int:shift_id>/<scan_token>", methods=["GET", "POST"])
 @role_required("volunteer")
-def scan(shift_id: int, token: str) -> Response | tuple[str, int]:
+def scan(shift_id: int, scan_token: str) -> Response | tuple[str, int]:
     """Where a shift's QR code leads: see what can be recorded, then check in or out."""
     user: User = current_user  # type: ignore[assignment]
     if request.method == "POST":
         try:
-            action, entry = attendance.scan(user, shift_id, token)
+            action, entry = attendance.scan(user, shift_id, scan_token)
         except AttendanceError as exc:
             flash(str(exc.message), "error")
         else:
@@ -207,10 +207,12 @@ def scan(shift_id: int, token: str) -> Response | tuple[str, int]:
                     _("You are checked out: %(hours)s hours recorded.", hours=hours_text(minutes)),
                     "success",
                 )
-        return redirect(url_for("attendance.scan", shift_id=shift_id, token=token), code=303)
-    state = attendance.read_scan(user, shift_id, token)
+        return redirect(
+            url_for("attendance.scan", shift_id=shift_id, scan_token=scan_token), code=303
+        )
+    state = attendance.read_scan(user, shift_id, scan_token)
     status = 200 if state.action or state.shift is not None else 400
-    return render_template("attendance/scan.html", state=state, token=token), status
+    return render_template("attendance/scan.html", state=state), status
 
 
 @bp.get("/my-hours")

@@ -262,11 +262,11 @@ def qr_token(shift: Shift) -> str:
 
 def qr_url(shift: Shift) -> str:
     """The absolute address the shift's QR code encodes."""
-    path = url_for("attendance.scan", shift_id=shift.id, token=qr_token(shift))
+    path = url_for("attendance.scan", shift_id=shift.id, scan_token=qr_token(shift))
     base = current_app.config.get("PUBLIC_BASE_URL")
     if base:
         return base.rstrip("/") + path
-    return url_for("attendance.scan", shift_id=shift.id, token=qr_token(shift), _external=True)
+    return url_for("attendance.scan", shift_id=shift.id, scan_token=qr_token(shift), _external=True)
 
 
 def _token_shift(shift_id: int, token: str) -> Shift:

@@ -1,4 +1,4 @@
-"""Fixtures of the attendance tests: an institution with its manager, shifts and seated volunteers."""
+"""Fixtures of the attendance tests: an institution, its manager, shifts and seated volunteers."""
 
 from __future__ import annotations
 

@@ -306,7 +306,10 @@ def test_no_show_rates_and_the_coordinators_list(home, factory):
     rates = attendance.no_show_rates([v0.id, v1.id, v2.id, 999])
     assert rates == {v0.id: 0.5, v1.id: 1.0, v2.id: 0.0}
     rows = attendance.no_show_summaries(home.coordinator)
-    assert [(r.volunteer.id, r.no_shows, r.attended) for r in rows] == [(v0.id, 1, 1), (v1.id, 1, 0)]
+    assert [(r.volunteer.id, r.no_shows, r.attended) for r in rows] == [
+        (v0.id, 1, 1),
+        (v1.id, 1, 0),
+    ]
     assert rows[1].rate == 1.0
     assert rows[0].last_no_show == older.starts_at
     giza = factory.user("coordinator", governorates=[factory.governorate("EG-GZ")])

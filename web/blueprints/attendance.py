@@ -289,6 +289,8 @@ def history(user_id: int) -> str:
     volunteer = db.session.get(User, user_id)
     if volunteer is None or volunteer.role != "volunteer":
         abort(404)
+    if not attendance.can_see_volunteer(current_user, volunteer):
+        abort(403)
     rows = attendance.attendance_history(current_user, volunteer)
     attended = sum(1 for a in rows if a.state == "attended")
     missed = sum(1 for a in rows if a.state == "no_show")

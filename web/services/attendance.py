@@ -566,6 +566,24 @@ def no_show_summaries(viewer: User, *, limit: int = 200) -> list[NoShowSummary]:
     return [NoShowSummary(users[vid], came[vid], missed[vid], last.get(vid)) for vid in ids]
 
 
+def can_see_volunteer(viewer: User, volunteer: User) -> bool:
+    """Coordinators see volunteers of their governorates or with a shift in their area."""
+    scope = viewer.governorate_ids()
+    if scope is None:
+        return True
+    profile = volunteer.profile
+    if profile is not None and profile.governorate_id in scope:
+        return True
+    seen = db.session.scalar(
+        sa.select(Assignment.id)
+        .join(Shift, Shift.id == Assignment.shift_id)
+        .join(Institution, Institution.id == Shift.institution_id)
+        .where(Assignment.volunteer_id == volunteer.id, _in_scope(viewer))
+        .limit(1)
+    )
+    return seen is not None
+
+
 def attendance_history(viewer: User, volunteer: User) -> list[Assignment]:
     """A volunteer's attended and missed shifts in the viewer's area, most recent first."""
     return list(

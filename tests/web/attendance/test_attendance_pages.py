@@ -206,6 +206,7 @@ def test_coordinator_sees_no_shows_and_a_history(home, client, login_as, factory
     giza = factory.user("coordinator", governorates=[factory.governorate("EG-GZ")])
     login_as(giza)
     assert v0.full_name not in client.get("/coordinate/no-shows").get_data(as_text=True)
+    assert client.get(f"/coordinate/volunteers/{v0.id}/attendance").status_code == 403
     login_as(home.manager)
     assert client.get("/coordinate/no-shows").status_code == 403
     assert client.get(f"/coordinate/volunteers/{v0.id}/attendance").status_code == 403

@@ -136,6 +136,24 @@ ROUTES: dict[str, Access] = {
     "dataio.discard": Access(roles=COORDINATION),
     "dataio.export": Access(roles=STAFF, owned=False, note="exports what the caller may see"),
     "dataio.template": Access(roles=STAFF, owned=False),
+    # attendance, hours and certificates
+    "attendance.check_in": institution_object(),
+    "attendance.check_out": institution_object(),
+    "attendance.whole_shift": institution_object(),
+    "attendance.hours": institution_object(),
+    "attendance.qr": institution_object(),
+    "attendance.scan": Access(
+        roles=("volunteer",),
+        owned=False,
+        note="the service refuses, with a message and nothing written, anyone without a place",
+    ),
+    "attendance.my_hours": VOLUNTEER_SELF,
+    "attendance.certificate_new": VOLUNTEER_SELF,
+    "attendance.certificate_pdf": volunteer_object(),
+    "attendance.no_shows": Access(roles=COORDINATION, owned=False),
+    "attendance.history": Access(roles=COORDINATION),
+    "attendance.certificate_lookup": PUBLIC,
+    "attendance.certificate_public": PUBLIC,
     # admin
     "admin.users": Access(roles=("admin",), owned=False),
     "admin.user_new": Access(roles=("admin",), owned=False),
@@ -294,6 +312,36 @@ def _import(world: World) -> int:
     return imports.upload(world.other["coordinator"], "volunteers", csv.encode(), "v.csv").id
 
 
+def _scan_token(world: World) -> str:
+    from web.models import Shift
+    from web.services import attendance
+
+    return attendance.qr_token(world.obj(Shift, "shift_id"))
+
+
+def _certificate(world: World) -> Any:
+    """A certificate of the other volunteer, for a shift they attended a week ago."""
+    from datetime import UTC, datetime
+
+    from web.extensions import db
+    from web.models import Assignment, Opportunity
+    from web.services import attendance, certificates
+
+    if "_certificate" not in world.values:
+        opportunity = world.obj(Opportunity, "opportunity_id")
+        start = datetime.now(UTC) - timedelta(days=7)
+        past = world.factory.shift(opportunity, start=start, needed=1)
+        seat = Assignment(
+            shift_id=past.id, volunteer_id=world.other["volunteer"].id, state="confirmed"
+        )
+        past.open_taken = 1
+        db.session.add(seat)
+        db.session.commit()
+        attendance.record_whole_shift(world.other["manager"], seat)
+        world.values["_certificate"] = certificates.issue(world.other["volunteer"], "en")
+    return world.values["_certificate"]
+
+
 ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "filename": lambda world: "css/app.css",
     "user_id": lambda world: world.other["volunteer"].id,
@@ -309,4 +357,7 @@ ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "exception_id": _exception,
     "token": _reset_token,
     "import_id": _import,
+    "scan_token": _scan_token,
+    "certificate_id": lambda world: _certificate(world).id,
+    "code": lambda world: _certificate(world).code,
 }

@@ -128,7 +128,11 @@ def confirm(import_id: int) -> Response | tuple[str, int]:
     try:
         outcome = imports.confirm(current_user, pending, form.sha256.data or "")
     except imports.ImportFileError as exc:
-        pending = _pending_or_404(import_id)
+        still = imports.get_pending(current_user, import_id)
+        if still is None:
+            flash(str(exc.message), "error")
+            return redirect(url_for("dataio.index"))
+        pending = still
         return _render_preview(
             pending, imports.preview(current_user, pending), exc.status, str(exc.message)
         )

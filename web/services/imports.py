@@ -645,6 +645,12 @@ def confirm(actor: User, pending: DataImport, sha256: str, now: datetime | None 
         raise ImportFileError(_l("This preview is out of date. Upload the file again."), 409)
     import_id, kind, digest = pending.id, pending.kind, pending.file_sha256
     rows = list(pending.rows)
+    # Claim the pending import first: a second confirmation (a double click, another tab) waits
+    # for this transaction and then finds nothing to confirm, so no row is created twice.
+    claimed = db.session.execute(sa.delete(DataImport).where(DataImport.id == import_id))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise ImportFileError(_l("This import has already been confirmed or discarded."), 409)
     try:
         outcome = _run(actor, kind, rows, now)
     except IntegrityError:
@@ -659,7 +665,6 @@ def confirm(actor: User, pending: DataImport, sha256: str, now: datetime | None 
     if not outcome.ok:
         db.session.rollback()
         return outcome
-    db.session.execute(sa.delete(DataImport).where(DataImport.id == import_id))
     audit.record(
         actor,
         "import.confirmed",

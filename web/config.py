@@ -71,6 +71,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "WEBHOOK_RATE_LIMIT": env.get("WEBHOOK_RATE_LIMIT", "300 per minute"),
         "REGISTER_RATE_LIMIT": env.get("REGISTER_RATE_LIMIT", "5 per minute;30 per hour"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "30 per minute"),
+        # Retention (docs/privacy.md): days to keep SMS/WhatsApp messages and the documents of
+        # expired or rejected credentials; 0 keeps them. The worker purges once a day.
+        "MESSAGE_RETENTION_DAYS": int(env.get("MESSAGE_RETENTION_DAYS", 365)),
+        "DOCUMENT_RETENTION_DAYS": int(env.get("DOCUMENT_RETENTION_DAYS", 365)),
         "SHIFTS_AT_RISK_HOURS": int(env.get("SHIFTS_AT_RISK_HOURS", 72)),
         "SERIES_MAX_WEEKS": int(env.get("SERIES_MAX_WEEKS", 26)),
         "MIN_REST_MINUTES": int(env.get("MIN_REST_MINUTES", 30)),

@@ -126,7 +126,28 @@ def build_scheduler(app: Flask, scheduler: BaseScheduler | None = None) -> BaseS
     )
     sync_schedules(app, scheduler)
     add_sms_jobs(app, scheduler)
+    scheduler.add_job(
+        purge_expired_data,
+        CronTrigger(hour=3, minute=30, timezone=ZoneInfo("Africa/Cairo")),
+        args=[app],
+        id="purge-expired-data",
+        replace_existing=True,
+    )
     return scheduler
+
+
+def purge_expired_data(app: Flask) -> dict[str, int]:
+    """Delete messages and documents older than the retention settings allow (daily)."""
+    from web.services.privacy import purge_expired
+
+    with app.app_context():
+        try:
+            counts = purge_expired()
+            if any(counts.values()):
+                log.info("retention purge: %s", counts)
+            return counts
+        finally:
+            db.session.remove()
 
 
 def quiet_job_logs() -> None:

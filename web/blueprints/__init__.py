@@ -8,6 +8,7 @@ from web.blueprints.dataio import bp as dataio_bp
 from web.blueprints.manager import bp as manager_bp
 from web.blueprints.matching import bp as matching_bp
 from web.blueprints.opportunities import bp as opportunities_bp
+from web.blueprints.privacy import bp as privacy_bp
 from web.blueprints.public import bp as public_bp
 from web.blueprints.sms import bp as sms_bp
 from web.blueprints.volunteer import bp as volunteer_bp
@@ -24,4 +25,5 @@ BLUEPRINTS = [
     sms_bp,
     dataio_bp,
     attendance_bp,
+    privacy_bp,
 ]

@@ -39,7 +39,7 @@ from web.models import (
     User,
     utcnow,
 )
-from web.services import attendance
+from web.services import attendance, privacy
 from web.services import opportunities as opportunity_service
 from web.services import shifts as shift_service
 from web.services.shifts import RuleError, ShiftDetails
@@ -613,7 +613,7 @@ def mark_absent(assignment_id: int) -> Response:
 def contacts(institution_id: int) -> str:
     """Names and phones of the confirmed volunteers of the institution's upcoming shifts."""
     place = _institution(institution_id)
-    log.info("contacts of institution %s viewed by user %s", place.id, current_user.id)
+    privacy.record_view(current_user, "contacts", "institution", place.id)
     return render_template(
         "manager/contacts.html",
         institution=place,

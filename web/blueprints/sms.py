@@ -36,7 +36,7 @@ from web.forms.sms import (
 )
 from web.i18n import ascii_digits
 from web.models import InboundMessage, OutboundMessage
-from web.services import audit, messaging, sms_replies
+from web.services import audit, messaging, privacy, sms_replies
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +207,7 @@ def outbox() -> tuple[str, int]:
     """Every outbound message, newest first, with filters, segments and cost."""
     form = OutboxFilterForm(request.args)
     valid = form.validate()
+    privacy.record_view(current_user, "messages", "outbound_message", None)
     query = sa.select(OutboundMessage).order_by(OutboundMessage.id.desc())
     if valid:
         if form.status.data:
@@ -234,6 +235,7 @@ def outbox() -> tuple[str, int]:
 @role_required("admin")
 def outbox_message(message_id: int) -> str:
     message = db.session.get(OutboundMessage, message_id) or abort(404)
+    privacy.record_view(current_user, "messages", "outbound_message", message.id)
     return render_template("sms/message.html", message=message, action_form=PostForm())
 
 
@@ -258,6 +260,7 @@ def resend(message_id: int) -> Response:
 @role_required("admin")
 def inbox() -> str:
     """Every text received, newest first, with what it did and what we answered."""
+    privacy.record_view(current_user, "messages", "inbound_message", None)
     query = sa.select(InboundMessage).order_by(InboundMessage.id.desc())
     number = request.args.get("q", "").strip()
     if number:

@@ -69,6 +69,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of the session's user id (get_id): bumping it ends every session and remember-me cookie.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set when a volunteer erased their account: the row stays (hours, rosters) without a person.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     profile: Mapped[VolunteerProfile | None] = relationship(
         back_populates="user", uselist=False, cascade="all, delete-orphan"

@@ -45,7 +45,16 @@ def extract() -> None:
 def update() -> None:
     """Extract, then merge new messages into the ar and en catalogues."""
     extract.callback()
-    _pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-wrap", "--ignore-obsolete")
+    _pybabel(
+        "update",
+        "-i",
+        str(POT),
+        "-d",
+        str(TRANSLATIONS),
+        "--no-wrap",
+        "--ignore-obsolete",
+        "--no-fuzzy-matching",  # a guessed translation of a similar text is worse than none
+    )
 
 
 @translate.command()

@@ -64,6 +64,7 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("volunteer_credential", "volunteer_id", "delete"),
     Holding("uploaded_file", "owner_id", "delete"),
     Holding("data_import", "owner_id", "delete", export=False),
+    Holding("enrolment", "volunteer_id", "delete"),
     Holding("assignment", "volunteer_id", "keep"),
     Holding("run_proposal", "volunteer_id", "keep", export=False),
     Holding("audit_event", "actor_id", "keep"),
@@ -72,6 +73,8 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("matching_run", "created_by_id", "staff", export=False),
     Holding("matching_run", "published_by_id", "staff", export=False),
     Holding("opportunity", "created_by_id", "staff", export=False),
+    Holding("enrolment", "decided_by_id", "staff", export=False),
+    Holding("programme", "created_by_id", "staff", export=False),
     Holding("institution_manager", "user_id", "staff"),
     Holding("coordinator_governorate", "user_id", "staff"),
 )

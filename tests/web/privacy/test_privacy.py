@@ -79,7 +79,9 @@ def person(factory):
     signup.sign_up(volunteer, future)
     waiting = factory.volunteer(full_name="Next In Line")
     signup.sign_up(waiting, future)
-    messaging.enqueue(volunteer, "verification", f"v-{volunteer.id}", {"code": "123456", "minutes": 10})
+    messaging.enqueue(
+        volunteer, "verification", f"v-{volunteer.id}", {"code": "123456", "minutes": 10}
+    )
     db.session.add(
         InboundMessage(
             message_sid="SM" + "9" * 32,
@@ -280,9 +282,13 @@ def test_retention_purges_old_messages_and_documents_but_nothing_in_flight(perso
     user = person["user"]
     now = datetime.now(UTC)
     old = now - timedelta(days=400)
-    sent = messaging.enqueue(user, "verification", "old-sent", {"code": "111111", "minutes": 10}, now=old)
+    sent = messaging.enqueue(
+        user, "verification", "old-sent", {"code": "111111", "minutes": 10}, now=old
+    )
     sent.status = "delivered"
-    pending = messaging.enqueue(user, "verification", "old-pending", {"code": "222222", "minutes": 10}, now=old)
+    pending = messaging.enqueue(
+        user, "verification", "old-pending", {"code": "222222", "minutes": 10}, now=old
+    )
     db.session.execute(sa.update(InboundMessage).values(received_at=old))
     credential = person["credential"]
     credential.issued_on = (now - timedelta(days=800)).date()

@@ -68,6 +68,12 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("assignment", "volunteer_id", "keep"),
     Holding("run_proposal", "volunteer_id", "keep", export=False),
     Holding("audit_event", "actor_id", "keep"),
+    Holding("hours_entry", "volunteer_id", "keep"),
+    Holding("certificate", "volunteer_id", "delete"),  # it quotes the name: it stops verifying
+    # Who checked someone in or recorded hours: staff, or the volunteer by QR code.
+    Holding("attendance_record", "checked_in_by_id", "keep", export=False),
+    Holding("attendance_record", "checked_out_by_id", "keep", export=False),
+    Holding("hours_entry", "recorded_by_id", "keep", export=False),
     Holding("volunteer_credential", "reviewed_by_id", "staff", export=False),
     Holding("run_proposal", "added_by_id", "staff", export=False),
     Holding("matching_run", "created_by_id", "staff", export=False),

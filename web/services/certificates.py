@@ -16,9 +16,11 @@ from web.i18n import to_local
 from web.models import (
     CERTIFICATE_LANGUAGES,
     Certificate,
+    Cohort,
     HoursEntry,
     Institution,
     Opportunity,
+    Programme,
     Shift,
     User,
     utcnow,
@@ -97,6 +99,14 @@ def snapshot_for(volunteer: User, now: datetime) -> dict[str, Any]:
         .where(Opportunity.id.in_({s.opportunity_id for s, _m in rows}))
         .order_by(Opportunity.title_en, Opportunity.id)
     ).all()
+    programmes = db.session.execute(
+        sa.select(Programme.name_ar, Programme.name_en)
+        .join(Cohort, Cohort.programme_id == Programme.id)
+        .join(Opportunity, Opportunity.cohort_id == Cohort.id)
+        .where(Opportunity.id.in_({s.opportunity_id for s, _m in rows}))
+        .distinct()
+        .order_by(Programme.name_en, Programme.name_ar)
+    ).all()
     days = [to_local(s.starts_at, s.institution.timezone).date() for s, _m in rows]
     return {
         "version": SNAPSHOT_VERSION,
@@ -107,7 +117,7 @@ def snapshot_for(volunteer: User, now: datetime) -> dict[str, Any]:
         "last_day": max(days).isoformat() if days else None,
         "institutions": _names(list(institutions)),
         "opportunities": _names(list(opportunities)),
-        "programmes": [],
+        "programmes": _names(list(programmes)),
         "issued_on": to_local(now, _zone_name()).date().isoformat(),
     }
 

@@ -166,3 +166,39 @@ def test_english_pdf_is_left_aligned_in_english(worked):
     starts = _line_starts(data)
     width = float(PdfReader(io.BytesIO(data)).pages[0].mediabox.width)
     assert starts["This certifies that"] < width / 4
+
+
+def test_the_programmes_served_are_on_the_certificate(home, factory):
+    from datetime import date
+
+    from web.models import Cohort, Programme
+
+    programme = Programme(
+        kind="choir",
+        governorate_id=factory.governorate("EG-C").id,
+        name_ar="كورال الأمل",
+        name_en="Hope Choir",
+    )
+    cohort = Cohort(
+        programme=programme,
+        name_ar="الدفعة الأولى",
+        name_en="First cohort",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+        capacity=10,
+    )
+    db.session.add_all([programme, cohort])
+    db.session.commit()
+    sessions = factory.opportunity(home.institution, cohort_id=cohort.id)
+    shift = factory.shift(sessions, start=home.past_shift.starts_at - timedelta(days=1))
+    volunteer = home.volunteers[0]
+    attendance.record_whole_shift(home.manager, seat(shift, volunteer))
+    attendance.record_whole_shift(home.manager, seat(home.past_shift, volunteer))
+    certificate = certificates.issue(volunteer, "ar")
+    assert certificate.snapshot["programmes"] == [{"ar": "كورال الأمل", "en": "Hope Choir"}]
+    text = pdf_text(
+        render(certificate.snapshot, "ar", certificate.code, certificates.verify_url(certificate))
+    )
+    assert "البرامج" in text and "كورال الأمل" in text
+    english = render(certificate.snapshot, "en", certificate.code, "http://localhost/x")
+    assert "Hope Choir" in pdf_text(english)

@@ -121,6 +121,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER"),
         "UPLOAD_LIMITS": json.loads(env.get("UPLOAD_LIMITS") or "{}"),
         "CREDENTIAL_REMINDER_DAYS": env.get("CREDENTIAL_REMINDER_DAYS", "30,7"),
+        # The service guide's map (docs/dashboards.md): a tile URL template such as
+        # https://tile.example.org/{z}/{x}/{y}.png and its attribution; unset: markers only.
+        "MAP_TILE_URL": env.get("MAP_TILE_URL", ""),
+        "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION", ""),
+        "MAP_MAX_ZOOM": int(env.get("MAP_MAX_ZOOM", 18)),
     }
     config.update(overrides)
     if config["SECRET_KEY"] is None:

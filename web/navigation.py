@@ -11,6 +11,7 @@ from flask_login import current_user
 _LINKS = {
     "anonymous": [
         ("opportunities.browse", _l("Opportunities")),
+        ("guide.index", _l("Service guide")),
         ("auth.register", _l("Register")),
         ("auth.login", _l("Log in")),
     ],
@@ -20,6 +21,7 @@ _LINKS = {
         ("volunteer.my_shifts", _l("My shifts")),
         ("attendance.my_hours", _l("My hours")),
         ("volunteer.availability", _l("Availability")),
+        ("guide.index", _l("Service guide")),
         ("volunteer.profile", _l("Profile")),
         ("auth.account", _l("Account")),
     ],
@@ -30,6 +32,7 @@ _LINKS = {
     ],
     "coordinator": [
         ("coordinator.coverage", _l("Coverage")),
+        ("dashboards.dashboard", _l("Dashboard")),
         ("coordinator.at_risk", _l("Shifts at risk")),
         ("attendance.no_shows", _l("No-shows")),
         ("matching.history", _l("Matching runs")),
@@ -39,6 +42,7 @@ _LINKS = {
     ],
     "admin": [
         ("coordinator.coverage", _l("Coverage")),
+        ("dashboards.dashboard", _l("Dashboard")),
         ("coordinator.at_risk", _l("Shifts at risk")),
         ("attendance.no_shows", _l("No-shows")),
         ("matching.history", _l("Matching runs")),

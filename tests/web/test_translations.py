@@ -368,6 +368,7 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
         "certificate_id": certificate.id,
         "code": certificate.code,
         "scan_token": attendance.qr_token(shift),
+        "governorate_code": institution.governorate.code,
     }
     return users, ids
 

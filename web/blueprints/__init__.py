@@ -4,7 +4,9 @@ from web.blueprints.admin import bp as admin_bp
 from web.blueprints.attendance import bp as attendance_bp
 from web.blueprints.auth import bp as auth_bp
 from web.blueprints.coordinator import bp as coordinator_bp
+from web.blueprints.dashboards import bp as dashboards_bp
 from web.blueprints.dataio import bp as dataio_bp
+from web.blueprints.guide import bp as guide_bp
 from web.blueprints.manager import bp as manager_bp
 from web.blueprints.matching import bp as matching_bp
 from web.blueprints.opportunities import bp as opportunities_bp
@@ -19,6 +21,8 @@ BLUEPRINTS = [
     admin_bp,
     opportunities_bp,
     coordinator_bp,
+    dashboards_bp,
+    guide_bp,
     matching_bp,
     manager_bp,
     volunteer_bp,

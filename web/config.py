@@ -52,8 +52,6 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # @large_upload (web/security.py: file uploads and imports). Both answer 413 beyond.
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
         "UPLOAD_MAX_CONTENT_LENGTH": int(env.get("UPLOAD_MAX_CONTENT_LENGTH", 10 * 1024 * 1024)),
-        # Leaflet tile URL template; the CSP lets images come from its host (web/security.py).
-        "MAP_TILE_URL": env.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
@@ -122,7 +120,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "UPLOAD_LIMITS": json.loads(env.get("UPLOAD_LIMITS") or "{}"),
         "CREDENTIAL_REMINDER_DAYS": env.get("CREDENTIAL_REMINDER_DAYS", "30,7"),
         # The service guide's map (docs/dashboards.md): a tile URL template such as
-        # https://tile.example.org/{z}/{x}/{y}.png and its attribution; unset: markers only.
+        # https://tile.example.org/{z}/{x}/{y}.png and its attribution; unset: markers on a plain
+        # background, no tiles. The CSP lets images come from its host (web/security.py).
         "MAP_TILE_URL": env.get("MAP_TILE_URL", ""),
         "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION", ""),
         "MAP_MAX_ZOOM": int(env.get("MAP_MAX_ZOOM", 18)),

@@ -27,10 +27,10 @@ def index() -> str:
     )
 
 
-@bp.get("/<code>")
-def governorate(code: str) -> str:
+@bp.get("/<governorate_code>")
+def governorate(governorate_code: str) -> str:
     """One governorate's institutions by kind, with what volunteers can do there."""
-    found = service.governorate_by_code(code)
+    found = service.governorate_by_code(governorate_code)
     if found is None:
         abort(404)
     return render_template(
@@ -48,10 +48,10 @@ def markers_all() -> Response:
     return _markers(None)
 
 
-@bp.get("/<code>/map.json")
-def markers(code: str) -> Response:
+@bp.get("/<governorate_code>/map.json")
+def markers(governorate_code: str) -> Response:
     """Markers of one governorate's active institutions."""
-    found = service.governorate_by_code(code)
+    found = service.governorate_by_code(governorate_code)
     if found is None:
         abort(404)
     return _markers(found)

@@ -211,7 +211,8 @@ def markers(governorate: Governorate | None = None) -> list[dict[str, Any]]:
                 "lat": round(institution.lat, 5),
                 "lon": round(institution.lon, 5),
                 "address": institution.address,
-                "url": url_for("guide.governorate", code=code) + f"#institution-{institution.id}",
+                "url": url_for("guide.governorate", governorate_code=code)
+                + f"#institution-{institution.id}",
             }
         )
     return result

@@ -120,6 +120,17 @@ ROUTES: dict[str, Access] = {
     # coordinator and matching runs
     "coordinator.coverage": Access(roles=COORDINATION, owned=False),
     "coordinator.at_risk": Access(roles=COORDINATION, owned=False),
+    # dashboards (scoped inside: a coordinator's numbers are their governorates' only)
+    "dashboards.dashboard": Access(roles=COORDINATION, owned=False),
+    "dashboards.coverage_csv": Access(roles=COORDINATION, owned=False),
+    "dashboards.volunteers_csv": Access(roles=COORDINATION, owned=False),
+    "dashboards.retention_csv": Access(roles=COORDINATION, owned=False),
+    "dashboards.runs_csv": Access(roles=COORDINATION, owned=False),
+    # the public service guide and its map markers (public facts only)
+    "guide.index": PUBLIC,
+    "guide.governorate": PUBLIC,
+    "guide.markers_all": PUBLIC,
+    "guide.markers": PUBLIC,
     "matching.history": Access(roles=COORDINATION, owned=False),
     "matching.new": Access(roles=COORDINATION, owned=False),
     "matching.detail": Access(roles=COORDINATION),
@@ -360,4 +371,5 @@ ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "scan_token": _scan_token,
     "certificate_id": lambda world: _certificate(world).id,
     "code": lambda world: _certificate(world).code,
+    "governorate_code": lambda world: "EG-ALX",
 }

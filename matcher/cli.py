@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -69,6 +70,7 @@ def _error(stderr: TextIO, message: str) -> int:
 
 
 def _solve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    started = time.perf_counter()  # the time limit covers parsing, solving and writing
     try:
         problem = load_problem(Path(args.problem))
     except ProblemError as exc:
@@ -88,6 +90,7 @@ def _solve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         seed=args.seed,
         threads=args.threads,
         progress=progress,
+        started_at=started,
     )
     m = solution.metrics
     progress(

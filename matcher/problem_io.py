@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from matcher.model import (
+    EMPTY_MAP,
     FORMAT,
     GENDERS,
     STATUSES,
     Assignment,
     Credential,
+    FrozenMap,
     Institution,
     Metrics,
     Pair,
@@ -34,6 +36,7 @@ T = TypeVar("T")
 VOLUNTEER_GENDERS = ("female", "male")
 MAX_SEED = 2**31 - 1
 _MISSING = object()
+EMPTY_PREFERENCES: FrozenMap[str, int] = EMPTY_MAP
 
 
 class ProblemError(ValueError):
@@ -167,9 +170,13 @@ def _integer(value: Any, path: tuple[str | int, ...]) -> int:
 def _number(value: Any, path: tuple[str | int, ...]) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ProblemError(pointer(*path), f"expected a number, got {_kind(value)}")
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range
+        number = math.inf
+    if not math.isfinite(number):
         raise ProblemError(pointer(*path), "expected a finite number")
-    return float(value)
+    return number
 
 
 def _in_range(
@@ -412,6 +419,251 @@ def _settings(r: _Reader) -> Settings:
     )
 
 
+# ---------------------------------------------------------------- fast path
+#
+# Big problems are mostly volunteers and shifts written in the plain form. The fast readers
+# below accept only values of exactly the expected JSON types within their ranges and build
+# the same objects as the strict readers (skipping the model's re-validation, which they have
+# already done); on anything else they return None and the strict reader runs on that item,
+# so every error is still named by the strict reader, by the same pointer and message.
+
+
+def _new(cls: type[T], **fields: Any) -> T:
+    """An instance of a frozen slots dataclass from already validated, normalised fields."""
+    obj = object.__new__(cls)
+    for name, value in fields.items():
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+class _Fast:
+    """Caches of one load: datetimes by text, strings interned as frozensets."""
+
+    def __init__(self) -> None:
+        self.moments: dict[str, datetime | None] = {}
+        self.sets: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def moment(self, text: Any) -> datetime | None:
+        if type(text) is not str:
+            return None
+        try:
+            return self.moments[text]
+        except KeyError:
+            pass
+        try:
+            value: datetime | None = datetime.fromisoformat(text)
+        except ValueError:
+            value = None
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            value = None
+        self.moments[text] = value
+        return value
+
+    def names(self, value: Any) -> frozenset[str] | None:
+        if value is None:
+            return frozenset()
+        if type(value) is not list:
+            return None
+        for x in value:
+            if type(x) is not str:
+                return None
+        key = tuple(value)
+        found = self.sets.get(key)
+        if found is None:
+            found = self.sets[key] = frozenset(value)
+        return found
+
+
+def _fast_number(value: Any, low: float, high: float) -> float | None:
+    t = type(value)
+    if t is float:
+        if low <= value <= high:  # NaN and infinities fail (high is finite or inf)
+            return value if math.isfinite(value) else None
+        return None
+    if t is int and -(2**53) <= value <= 2**53 and low <= value <= high:
+        return float(value)
+    return None
+
+
+_INF = math.inf
+
+
+def _fast_volunteer(obj: Any, fast: _Fast, institution_ids: set[str]) -> Volunteer | None:
+    if type(obj) is not dict:
+        return None
+    get = obj.get
+    vid = get("id")
+    if type(vid) is not str or not vid:
+        return None
+    skills = fast.names(get("skills"))
+    languages = fast.names(get("languages"))
+    if skills is None or languages is None:
+        return None
+    gender = get("gender")
+    if gender is not None and gender not in VOLUNTEER_GENDERS:
+        return None
+    age = get("age")
+    if age is not None and (type(age) is not int or age < 0):
+        return None
+    lat = _fast_number(get("lat", _MISSING), -90.0, 90.0)
+    lon = _fast_number(get("lon", _MISSING), -180.0, 180.0)
+    radius = _fast_number(get("max_travel_km", _MISSING), 0.0, _INF)
+    if lat is None or lon is None or radius is None:
+        return None
+    max_shifts = get("max_shifts")
+    if max_shifts is not None and (type(max_shifts) is not int or max_shifts < 0):
+        return None
+    max_hours = get("max_hours")
+    if max_hours is not None:
+        max_hours = _fast_number(max_hours, 0.0, _INF)
+        if max_hours is None:
+            return None
+    no_show = get("no_show_rate")
+    if no_show is None:
+        no_show_rate = 0.0
+    else:
+        no_show_rate = _fast_number(no_show, 0.0, 1.0)
+        if no_show_rate is None:
+            return None
+    raw_windows = get("availability", _MISSING)
+    if type(raw_windows) is not list:
+        return None
+    windows = []
+    for w in raw_windows:
+        if type(w) is not dict:
+            return None
+        start = fast.moment(w.get("start"))
+        end = fast.moment(w.get("end"))
+        if start is None or end is None or not end > start:
+            return None
+        windows.append(_new(Window, start=start, end=end))
+    prefs = get("preferences")
+    if prefs is None:
+        preferences = EMPTY_PREFERENCES
+    else:
+        if type(prefs) is not dict:
+            return None
+        for key, weight in prefs.items():
+            if (
+                type(key) is not str
+                or key not in institution_ids
+                or type(weight) is not int
+                or not 1 <= weight <= 3
+            ):
+                return None
+        preferences = FrozenMap(prefs)
+    creds = get("credentials")
+    credentials: tuple[Credential, ...] = ()
+    if creds is not None:
+        if type(creds) is not list:
+            return None
+        items = []
+        for c in creds:
+            if type(c) is not dict:
+                return None
+            name = c.get("name")
+            if type(name) is not str or not name:
+                return None
+            expires = c.get("expires")
+            if expires is not None:
+                expires = fast.moment(expires)
+                if expires is None:
+                    return None
+            items.append(_new(Credential, name=name, expires=expires))
+        credentials = tuple(items)
+    return _new(
+        Volunteer,
+        id=vid,
+        skills=skills,
+        gender=gender,
+        age=age,
+        lat=lat,
+        lon=lon,
+        max_travel_km=radius,
+        availability=tuple(windows),
+        max_shifts=max_shifts,
+        max_hours=max_hours,
+        preferences=preferences,
+        credentials=credentials,
+        languages=languages,
+        no_show_rate=no_show_rate,
+    )
+
+
+def _fast_shift(obj: Any, fast: _Fast, institution_ids: set[str]) -> Shift | None:
+    if type(obj) is not dict:
+        return None
+    get = obj.get
+    sid = get("id")
+    inst = get("institution_id")
+    if type(sid) is not str or not sid or type(inst) is not str or inst not in institution_ids:
+        return None
+    start = fast.moment(get("start"))
+    end = fast.moment(get("end"))
+    if start is None or end is None or not end > start:
+        return None
+    needed = get("needed")
+    if type(needed) is not int or needed < 1:
+        return None
+    req = get("required_skills")
+    if req is None:
+        required_skills = EMPTY_PREFERENCES
+    else:
+        if type(req) is not dict:
+            return None
+        total = 0
+        for key, count in req.items():
+            if type(key) is not str or not key or type(count) is not int or count < 1:
+                return None
+            total += count
+        if total > needed:
+            return None
+        required_skills = FrozenMap(req)
+    gender = get("gender", "any")
+    if gender not in GENDERS:
+        return None
+    min_age = get("min_age", 0)
+    if type(min_age) is not int or min_age < 0:
+        return None
+    priority = get("priority", 1)
+    if type(priority) is not int or not 1 <= priority <= 5:
+        return None
+    creds = fast.names(get("required_credentials"))
+    languages = fast.names(get("languages"))
+    if creds is None or languages is None:
+        return None
+    return _new(
+        Shift,
+        id=sid,
+        institution_id=inst,
+        start=start,
+        end=end,
+        needed=needed,
+        required_skills=required_skills,
+        gender=gender,
+        min_age=min_age,
+        required_credentials=creds,
+        languages=languages,
+        priority=priority,
+    )
+
+
+def _items(
+    raw: Any,
+    path: str,
+    fast: Callable[[Any], T | None],
+    strict: Callable[[_Reader], T],
+) -> list[T]:
+    """Every item of the array `raw` by the fast reader, or by the strict one where it gives up."""
+    items = _array(raw, (path,))
+    out: list[T] = []
+    append = out.append
+    for i, item in enumerate(items):
+        value = fast(item)
+        append(value if value is not None else strict(_Reader(item, (path, i))))
+    return out
+
+
 def load_problem(data: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Problem:
     """Parse and validate a v1 problem; raise ProblemError naming the first bad field."""
     r = _Reader(read_document(data), ())
@@ -424,12 +676,21 @@ def load_problem(data: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Pr
     _unique_ids(institutions, ("institutions",))
     institution_ids = {i.id for i in institutions}
 
-    volunteers = r.get(
-        "volunteers", lambda v, p: _objects(v, p, lambda x: _volunteer(x, institution_ids))
+    fast = _Fast()
+    volunteers = _items(
+        r.raw("volunteers", required=True),
+        "volunteers",
+        lambda x: _fast_volunteer(x, fast, institution_ids),
+        lambda x: _volunteer(x, institution_ids),
     )
     _unique_ids(volunteers, ("volunteers",))
 
-    shifts = r.get("shifts", lambda v, p: _objects(v, p, lambda x: _shift(x, institution_ids)))
+    shifts = _items(
+        r.raw("shifts", required=True),
+        "shifts",
+        lambda x: _fast_shift(x, fast, institution_ids),
+        lambda x: _shift(x, institution_ids),
+    )
     _unique_ids(shifts, ("shifts",))
 
     volunteer_ids = {v.id for v in volunteers}

@@ -47,6 +47,12 @@ LNS_ROUNDS = 40  # neighbourhoods searched around places short of the flow bound
 LNS_MAX_PAIRS = 600  # candidate pairs per neighbourhood
 LNS_DTIME = 0.1  # deterministic time per neighbourhood
 LNS_WALL_SHARE = 0.6  # neighbourhood searches stop by this fraction of the time limit
+TAIL_BASE_S = 0.3  # time kept for explanations and output: base + per place, at most a share
+TAIL_S_PER_PLACE = 1.2e-4
+TAIL_MAX_SHARE = 0.3
+CLOSURE_ROUNDS = 200  # regions searched around volunteers with slack in the cut bound
+CLOSURE_MAX_PAIRS = 6000  # candidate pairs per region
+CLOSURE_DTIME = 1.0  # deterministic time per region
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 FAIRNESS_FLOW_MAX_ARCS = 250_000  # above this, fairness is left out of the flow (speed)
@@ -94,9 +100,15 @@ def solve(
     seed: int | None = None,
     threads: int | None = None,
     progress: Progress | None = None,
+    started_at: float | None = None,
 ) -> Solution:
-    """Solve a matching problem: most places filled (by priority), then the weighted goals."""
-    t_start = time.perf_counter()
+    """Solve a matching problem: most places filled (by priority), then the weighted goals.
+
+    The time limit counts from `started_at` (a `time.perf_counter()` value, e.g. taken before
+    the problem was parsed) or from the call; a share of it is kept for the explanations and
+    the caller's output, so optional improvement steps stop early enough.
+    """
+    t_start = time.perf_counter() if started_at is None else started_at
     settings = problem.settings
     limit = time_limit if time_limit is not None else settings.time_limit_s
     limit = DEFAULT_TIME_LIMIT_S if limit is None else float(limit)
@@ -106,6 +118,10 @@ def solve(
 
     def elapsed() -> float:
         return time.perf_counter() - t_start
+
+    # improvement steps end by this time: the rest is kept for explanations and output
+    reserve = min(TAIL_MAX_SHARE * limit, TAIL_BASE_S + TAIL_S_PER_PLACE * problem.demand)
+    hard_end = t_start + limit - reserve
 
     arr = cand.build_arrays(problem)
     candidates = cand.generate(arr)
@@ -121,14 +137,15 @@ def solve(
     for v in dirty:
         affected.update(comp_of_pair[state.pairs_of_vol_all(v)].tolist())
     if dirty:
-        won = state.augment(prep)
+        won = state.augment(prep, deadline=hard_end)
         say(f"repair: {len(dirty)} volunteers broke a relaxed rule; {won} places refilled")
     filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
     proven_secondary = np.full(len(comps), flow.exact_costs, dtype=bool)
     proven_secondary[sorted(affected)] = False
     if prep.same_institution_unit:
         proven_secondary[sorted(state.multi_institution_components(prep, comp_of_pair))] = False
-    bound = np.minimum(comp_bound, _cut_bound(prep, flow, comp_of_pair, comp_of_lock, len(comps)))
+    cut, most_open = _cut_bound(prep, flow, comp_of_pair, comp_of_lock, len(comps))
+    bound = np.minimum(comp_bound, cut)
 
     # neighbourhood searches (CP-SAT on small pieces) around places the repair freed
     if int(filled_by_comp.sum()) < int(comp_bound.sum()):
@@ -136,12 +153,27 @@ def solve(
             prep,
             seed=seed,
             workers=threads,
-            deadline=t_start + limit * LNS_WALL_SHARE,
+            deadline=min(t_start + limit * LNS_WALL_SHARE, hard_end),
             max_rounds=LNS_ROUNDS,
         )
         if won:
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
             say(f"neighbourhood search: {won} more places ({elapsed():.1f} s)")
+
+    # regions around volunteers the cut bound credits with more shifts than they work
+    if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
+        won = state.closure_search(
+            prep,
+            flow.closed,
+            most_open,
+            seed=seed,
+            workers=threads,
+            deadline=min(t_start + limit * LNS_WALL_SHARE, hard_end),
+            max_rounds=CLOSURE_ROUNDS,
+        )
+        if won:
+            filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
+            say(f"closure search: {won} more places ({elapsed():.1f} s)")
 
     # exact CP-SAT on the components that need it and are small enough
     todo = [
@@ -159,7 +191,7 @@ def solve(
             budget_pairs -= comps[c].n_pairs
     total_pairs = sum(comps[c].n_pairs for c in selected) or 1
     cp_budget = max(0.0, limit * CPSAT_SHARE - elapsed())
-    deadline = t_start + limit * CPSAT_WALL_SHARE
+    deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
     for c in selected:
         if time.perf_counter() >= deadline:
             break
@@ -228,7 +260,7 @@ def _cut_bound(
     comp_of_pair: np.ndarray,
     comp_of_lock: np.ndarray,
     n_c: int,
-) -> np.ndarray:
+) -> tuple[np.ndarray, dict[int, int]]:
     """A second proven bound per component, from the min cut with exact volunteer schedules.
 
     For any set C of positions, a valid roster fills at most cap(C) places in C, plus, for
@@ -238,9 +270,10 @@ def _cut_bound(
     the flow bound, and below it where the flow relaxed a volunteer's clashes or hours.
     """
     out = np.full(n_c, np.iinfo(np.int64).max, dtype=np.int64)
+    most: dict[int, int] = {}
     closed = flow.closed
     if closed is None or n_c == 0:
-        return out
+        return out, most
     positions = prep.positions
     out[:] = 0
     pair_open = np.zeros(len(prep.pv), dtype=bool)
@@ -270,7 +303,8 @@ def _cut_bound(
             lo, hi = int(bounds[v]), int(bounds[v + 1])
             best = _most_shifts(st[lo:hi], er[lo:hi], dur[lo:hi], ms_l[v], dr_l[v])
             out[comp_of_pair[idx[lo]]] += best
-    return out
+            most[v] = best
+    return out, most
 
 
 def _most_shifts(st: list[int], er: list[int], dur: list[int], ms: int, dr: int) -> int:
@@ -1087,14 +1121,16 @@ class _State:
             return False
         return self._feasible(v, [*current, pair])
 
-    def augment(self, prep: _Prepared) -> int:
+    def augment(self, prep: _Prepared, deadline: float = float("inf")) -> int:
         """Refill the places the repair freed through chains of moves that keep every rule;
-        return the places won."""
+        return the places won (stops at the deadline)."""
         positions = prep.positions
         won = 0
         free = np.flatnonzero(self.pos_fill < self.flow_fill)
         order = sorted(free.tolist(), key=lambda q: (-int(prep.level[positions.shift[q]]), q))
-        for q in order:
+        for k, q in enumerate(order):
+            if k % 64 == 0 and time.perf_counter() >= deadline:
+                break
             while self.pos_fill[q] < min(positions.capacity[q], self.flow_fill[q]):
                 if not self._augment_one(q):
                     break
@@ -1296,6 +1332,89 @@ class _State:
             won += int(self.pos_fill.sum()) - before
         return won
 
+    def closure_search(
+        self,
+        prep: _Prepared,
+        closed: np.ndarray,
+        most_open: dict[int, int],
+        *,
+        seed: int,
+        workers: int,
+        deadline: float,
+        max_rounds: int,
+    ) -> int:
+        """Re-solve regions around volunteers with slack in the cut bound; return places won.
+
+        A volunteer has slack when the cut bound credits them with more shifts on positions
+        outside the cut than they work there. The region grows by alternating steps (the
+        positions outside the cut the volunteer may fill, the volunteers working those
+        positions, their positions, ...) and is re-solved by CP-SAT with everything else fixed.
+        """
+        a_bounds = np.searchsorted(prep.a_pair, np.arange(len(prep.pv) + 1)).tolist()
+        a_pos = prep.a_pos.tolist()
+        closed_l = closed.tolist()
+
+        def slack(v: int) -> int:
+            works = sum(1 for p in self.vol_pairs.get(v, ()) if not closed_l[self.pair_pos[p]])
+            return most_open.get(v, 0) - works
+
+        seeds = [v for v in sorted(most_open) if slack(v) > 0]
+        won = 0
+        workers_of: dict[int, list[int]] | None = None
+        tried: set[int] = set()
+        for v0 in seeds:
+            if len(tried) >= max_rounds or time.perf_counter() >= deadline:
+                break
+            if v0 in tried or slack(v0) <= 0:
+                continue
+            if workers_of is None:
+                workers_of = defaultdict(list)
+                for p, q in self.pair_pos.items():
+                    workers_of[q].append(self.pv_l[p])
+            # alternating BFS from v0: the positions outside the cut a volunteer may fill,
+            # the volunteers working them, ...; the region holds all their candidate shifts
+            vols = [v0]
+            seen_v = {v0}
+            seen_q: set[int] = set()
+            size = 0
+            i = 0
+            while i < len(vols) and size < CLOSURE_MAX_PAIRS:
+                v = vols[i]
+                i += 1
+                lo, hi = int(self.pair_bounds[v]), int(self.pair_bounds[v + 1])
+                size += hi - lo
+                for p in range(lo, hi):
+                    for q in a_pos[a_bounds[p] : a_bounds[p + 1]]:
+                        if closed_l[q] or q in seen_q:
+                            continue
+                        seen_q.add(q)
+                        for u in sorted(workers_of.get(q, ())):
+                            if u not in seen_v:
+                                seen_v.add(u)
+                                vols.append(u)
+            vols = sorted(vols[:i])
+            tried.update(vols)
+            shifts = sorted(
+                {
+                    self.ps_l[p]
+                    for v in vols
+                    for p in range(int(self.pair_bounds[v]), int(self.pair_bounds[v + 1]))
+                }
+            )
+            gained = self._solve_region(
+                prep,
+                shifts,
+                vols,
+                seed=seed,
+                workers=workers,
+                deadline=deadline,
+                dtime=CLOSURE_DTIME,
+            )
+            if gained:
+                won += gained
+                workers_of = None
+        return won
+
     def _neighbourhood(self, prep: _Prepared, q0: int) -> tuple[list[int], list[int]]:
         """Shifts and volunteers around position q0: volunteers who may fill a place of a
         shift, the shifts they work, the volunteers of those shifts, and so on (BFS)."""
@@ -1333,6 +1452,23 @@ class _State:
         self, prep: _Prepared, q0: int, *, seed: int, workers: int, deadline: float
     ) -> None:
         shifts, vols = self._neighbourhood(prep, q0)
+        self._solve_region(
+            prep, shifts, vols, seed=seed, workers=workers, deadline=deadline, dtime=LNS_DTIME
+        )
+
+    def _solve_region(
+        self,
+        prep: _Prepared,
+        shifts: list[int],
+        vols: list[int],
+        *,
+        seed: int,
+        workers: int,
+        deadline: float,
+        dtime: float,
+    ) -> int:
+        """Re-solve the places of `shifts` open to `vols` by CP-SAT for fill, everything else
+        held fixed; keep the result when it fills more places. Returns the places won."""
         s_set = set(shifts)
         positions = prep.positions
         # variable pairs: the volunteers' candidate pairs to the neighbourhood's shifts that
@@ -1354,7 +1490,7 @@ class _State:
                     continue
                 var_pairs.append(p)
         if not var_pairs:
-            return
+            return 0
         pairs = np.array(sorted(var_pairs), dtype=np.int64)
         local = {int(p): i for i, p in enumerate(pairs.tolist())}
         _, sel = cand.expand_ranges(
@@ -1363,12 +1499,13 @@ class _State:
         )
         arc_pos = prep.a_pos[sel]
         pos_ids = np.unique(arc_pos).tolist()
+        pos_set = set(pos_ids)
         # places of the neighbourhood's positions held by pairs that stay fixed
         v_set = set(vols)
         fixed_fill: dict[int, int] = defaultdict(int)
         var_set = set(local)
         for p, q in self.pair_pos.items():
-            if q in pos_ids and p not in var_set:
+            if q in pos_set and p not in var_set:
                 fixed_fill[q] += 1
         for q in self.locked_pos.values():
             fixed_fill[q] += 1
@@ -1380,7 +1517,7 @@ class _State:
             if self.ps_l[p] in s_set and p not in var_set
         ]
         if lost:
-            return  # a current pair would be dropped: never happens, the rules are the same
+            return 0  # a current pair would be dropped: never happens, the rules are the same
         model = _cpsat.ComponentModel(
             pair_vol=prep.pv[pairs],
             pair_shift=prep.ps[pairs],
@@ -1416,17 +1553,18 @@ class _State:
             model,
             seed=seed,
             workers=workers,
-            deterministic_time=LNS_DTIME,
+            deterministic_time=dtime,
             deadline=deadline,
             fill_only=True,
         )
         chosen = [int(sel[i]) for i in res.arcs]
         if not res.improved or len(chosen) <= before:
-            return
+            return 0
         for p in current:
             self._remove(p)
         for a in chosen:
             self._add(self.a_pair_l[a], int(prep.a_pos[a]))
+        return len(chosen) - before
 
     def _roster_key(self, prep: _Prepared, pairs: list[int], locked: list[int]) -> tuple[int, ...]:
         """Lexicographic value of a component's roster: locked placed, places by level from

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,8 @@ def fake_solver(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Replace matcher.solver with a fake that assigns the locked pair and records its call."""
     calls: list[dict[str, Any]] = []
 
-    def solve(problem, *, time_limit=None, seed=None, threads=None, progress=None):
+    def solve(problem, *, time_limit=None, seed=None, threads=None, progress=None, started_at=None):
+        assert started_at is not None and started_at <= time.perf_counter()
         calls.append({"time_limit": time_limit, "seed": seed, "threads": threads})
         if progress is not None:
             progress("fake: solving")

@@ -757,3 +757,56 @@ def test_a_naive_datetime_anywhere_is_refused_at_its_own_pointer(
     with pytest.raises(ProblemError) as info:
         load_problem(doc)
     assert (info.value.pointer, info.value.message) == (pointer(*path), "naive datetime")
+
+
+def _strict_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import matcher.problem_io as problem_io
+
+    monkeypatch.setattr(problem_io, "_fast_volunteer", lambda *args: None)
+    monkeypatch.setattr(problem_io, "_fast_shift", lambda *args: None)
+
+
+@PROPERTY_SETTINGS
+@given(problems())
+def test_fast_readers_build_what_the_strict_readers_build(problem: Problem) -> None:
+    doc = problem_to_dict(problem)
+    fast = load_problem(doc)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _strict_only(monkeypatch)
+        strict = load_problem(doc)
+    assert fast == strict == problem
+    assert repr(fast) == repr(strict)
+
+
+def test_fast_readers_give_way_on_unusual_but_valid_values() -> None:
+    doc = raw_problem()
+    vol, shift = doc["volunteers"][0], doc["shifts"][0]
+    vol.update(lat=30, max_travel_km=15, max_hours=9, no_show_rate=0, credentials=None)
+    vol["skills"] = ["music", "music"]
+    del vol["gender"]
+    shift.update(required_skills=None, languages=None)
+    fast = load_problem(doc)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _strict_only(monkeypatch)
+        strict = load_problem(doc)
+    assert repr(fast) == repr(strict)
+    assert fast.volunteers[0].lat == 30.0 and isinstance(fast.volunteers[0].lat, float)
+    assert fast.volunteers[0].no_show_rate == 0.0
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected_pointer"),
+    [
+        ("volunteers/0/no_show_rate", False, "/volunteers/0/no_show_rate"),
+        ("volunteers/0/lat", 10**400, "/volunteers/0/lat"),
+        ("volunteers/0/max_travel_km", float("nan"), "/volunteers/0/max_travel_km"),
+        ("volunteers/0/skills", [["a"]], "/volunteers/0/skills/0"),
+        ("volunteers/0/preferences", {"inst-1": 2.0}, "/volunteers/0/preferences/inst-1"),
+        ("shifts/0/priority", None, "/shifts/0/priority"),
+        ("shifts/0/required_skills", {"tutoring": True}, "/shifts/0/required_skills/tutoring"),
+    ],
+)
+def test_fast_readers_leave_errors_to_the_strict_readers(
+    path: str, value: Any, expected_pointer: str
+) -> None:
+    assert error_of(edit(raw_problem(), path, value)).pointer == expected_pointer

@@ -215,19 +215,27 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-def screenshot(page: Any, name: str, enabled: bool) -> None:
-    """A small palette PNG of the whole page in docs/screenshots/ (only with --screenshots)."""
-    if not enabled:
+_TAKEN: set[str] = set()
+
+
+def screenshot(page: Any, name: str, enabled: bool, *, once_per: str | None = None) -> None:
+    """A small palette PNG of the whole page in docs/screenshots/ (only with --screenshots).
+
+    ``once_per``: a key (e.g. path and language) shot once per run, for pages several roles see.
+    """
+    if not enabled or (once_per is not None and once_per in _TAKEN):
         return
+    if once_per is not None:
+        _TAKEN.add(once_per)
     from io import BytesIO
 
     from PIL import Image
 
     raw = page.screenshot(full_page=True, animations="disabled", caret="hide")
     image = Image.open(BytesIO(raw)).convert("RGB")
-    if image.height > 2400:
-        image = image.crop((0, 0, image.width, 2400))
-    small = image.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    if image.height > 2000:  # the top of a long page shows what it is
+        image = image.crop((0, 0, image.width, 2000))
+    small = image.quantize(colors=32, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     small.save(SCREENSHOTS / f"{name}.png", optimize=True)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from web.extensions import db
@@ -41,6 +42,10 @@ def _number(value: float | None) -> float | int | str:
     return int(value) if float(value).is_integer() else round(value, 6)
 
 
+# A volunteer's gender as the import reads it back (columns.volunteer_gender).
+_VOLUNTEER_GENDERS = {"female": _l("Female"), "male": _l("Male")}
+
+
 def volunteer_rows(actor: User, language: str) -> Iterator[list[Any]]:
     scope = actor.governorate_ids()
     statement = (
@@ -61,7 +66,7 @@ def volunteer_rows(actor: User, language: str) -> Iterator[list[Any]]:
             user.phone or "",
             user.email or "",
             _pick(language, governorate.name_ar, governorate.name_en) if governorate else "",
-            profile.gender or "",
+            _label(_VOLUNTEER_GENDERS, profile.gender, language),
             profile.date_of_birth.isoformat() if profile.date_of_birth else "",
             ", ".join(_pick(language, s.name_ar, s.name_en) for s in profile.skills),
             ", ".join(_label(LANGUAGE_LABELS, code, language) for code in profile.languages or []),

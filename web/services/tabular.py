@@ -149,8 +149,11 @@ def escape_formula(value: str) -> str:
 
 
 def unescape_formula(value: str) -> str:
-    """Undo ``escape_formula`` (so an exported file imports back to the same values)."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    """Undo ``escape_formula`` (so an exported file imports back to the same values).
+
+    Also the dashboards' ``web/csv_export.py`` rule, which quotes `` =...`` (spaces first) too.
+    """
+    if value.startswith("'") and value[1:].lstrip(" ").startswith(FORMULA_STARTS):
         return value[1:]
     return value
 

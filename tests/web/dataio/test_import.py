@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -375,3 +375,40 @@ def test_docs_samples_show_one_bad_row_then_import(app, client, login_as, coordi
     fixed = (ROOT / "docs" / "samples" / "volunteers-fixed.csv").read_bytes()
     assert confirm(client, pending_id(upload(client, "volunteers", fixed)), app).status_code == 302
     assert len(volunteers(app)) == 3
+
+
+def test_imported_volunteer_sets_a_password_with_the_reset_code(
+    app, client, login_as, coordinator, monkeypatch, fast_password_hashing
+):
+    from web.services import accounts, password_reset
+
+    login_as(coordinator)
+    assert (
+        confirm(client, pending_id(upload(client, "volunteers", GOOD_CSV)), app).status_code == 302
+    )
+    with pytest.raises(accounts.AuthenticationError):
+        accounts.authenticate("01012345678", "!no-password")
+    monkeypatch.setattr(password_reset.secrets, "randbelow", lambda _n: 123456)
+    password_reset.request_reset("01012345678")
+    password_reset.reset_with_code("01012345678", "123456", "a new long password")
+    assert accounts.authenticate("01012345678", "a new long password").full_name == "Mona Ahmed"
+
+
+def test_shift_times_are_in_the_institutions_zone(app, client, factory, login_as, coordinator):
+    from zoneinfo import ZoneInfo
+
+    factory.institution(name_en="Dubai Home", timezone="Asia/Dubai")
+    login_as(coordinator)
+    day = date.today() + timedelta(days=4)
+    csv = (
+        "Institution,Opportunity in English,Date,Start time,End time,Places\n"
+        f"Dubai Home,Reading,{day.isoformat()},4:00 م,6:30 م,2\n"
+    )
+    assert confirm(client, pending_id(upload(client, "shifts", csv)), app).status_code == 302
+    from web.extensions import db
+
+    (shift,) = db.session.execute(sa.select(Shift)).scalars().all()
+    assert shift.starts_at == datetime(
+        day.year, day.month, day.day, 16, tzinfo=ZoneInfo("Asia/Dubai")
+    )
+    assert shift.ends_at.astimezone(ZoneInfo("Asia/Dubai")).time() == time(18, 30)

@@ -141,17 +141,11 @@ def read_table(data: bytes, filename: str, max_rows: int) -> list[list[str]]:
 # --- writing --------------------------------------------------------------------------------
 
 
-def escape_formula(value: str) -> str:
-    """Prefix a cell that a spreadsheet would run as a formula with an apostrophe."""
-    if value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def unescape_formula(value: str) -> str:
-    """Undo ``escape_formula`` (so an exported file imports back to the same values).
+    """Undo the quote ``web.csv_export.safe_cell`` puts before a formula-like cell.
 
-    Also the dashboards' ``web/csv_export.py`` rule, which quotes `` =...`` (spaces first) too.
+    So an exported file imports back to the same values (its rule: ``= + - @`` tab or CR first,
+    spaces before them allowed).
     """
     if value.startswith("'") and value[1:].lstrip(" ").startswith(FORMULA_STARTS):
         return value[1:]
@@ -159,12 +153,14 @@ def unescape_formula(value: str) -> str:
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """UTF-8 CSV with a BOM (Excel then reads Arabic right), formula cells escaped."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in [header, *rows]:
-        writer.writerow([escape_formula("" if v is None else str(v)) for v in row])
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    """UTF-8 CSV with a BOM (Excel then reads Arabic right), formula cells escaped.
+
+    The dashboards' shared helper (``web/csv_export.py``) does the writing, so every CSV download
+    of the app follows one rule.
+    """
+    from web.csv_export import csv_text
+
+    return csv_text(header, rows).encode("utf-8")
 
 
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> bytes:

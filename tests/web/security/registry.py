@@ -165,6 +165,11 @@ ROUTES: dict[str, Access] = {
     "attendance.history": Access(roles=COORDINATION),
     "attendance.certificate_lookup": PUBLIC,
     "attendance.certificate_public": PUBLIC,
+    # privacy (the caller's own data; the admin's access log)
+    "privacy.my_data": ANY_ACCOUNT,
+    "privacy.download": ANY_ACCOUNT,
+    "privacy.erase": ANY_ACCOUNT,
+    "privacy.access_log": Access(roles=("admin",), owned=False),
     # admin
     "admin.users": Access(roles=("admin",), owned=False),
     "admin.user_new": Access(roles=("admin",), owned=False),

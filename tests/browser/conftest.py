@@ -135,18 +135,22 @@ class Browsing:
     browser: Any
     base_url: str
     contexts: list[Any] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
     def page(self, viewport: dict[str, int] = PHONE, locale: str = "ar-EG") -> Any:
+        """A page of its own (own cookies) under the app's real CSP; errors are collected."""
         context = self.browser.new_context(
-            base_url=self.base_url,
-            viewport=viewport,
-            locale=locale,
-            bypass_csp=True,  # lets page.evaluate inject axe-core under a strict CSP
-            service_workers="block",
+            base_url=self.base_url, viewport=viewport, locale=locale, service_workers="block"
         )
         context.set_default_timeout(10_000)
         self.contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: {exc}"))
+        page.on(
+            "console",
+            lambda msg: msg.type == "error" and self.errors.append(f"{page.url}: {msg.text}"),
+        )
+        return page
 
     def close(self) -> None:
         for context in self.contexts:

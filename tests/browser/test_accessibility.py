@@ -39,16 +39,33 @@ DEMO_LOGIN = {
 }
 # Pages that are not in a role's menu but are main pages of it ({name} filled from the data).
 EXTRA_PAGES: dict[str, tuple[str, ...]] = {
-    "anonymous": ("/", "/opportunities/{opportunity_id}"),
-    "volunteer": ("/opportunities/{opportunity_id}", "/verify", "/messages"),
+    "anonymous": (
+        "/",
+        "/opportunities/{opportunity_id}",
+        "/guide/EG-C",
+        "/certificates",
+        "/forgot-password",
+    ),
+    "volunteer": ("/opportunities/{opportunity_id}", "/verify", "/messages", "/account/data"),
     "manager": (
         "/manage/institutions/{institution_id}",
+        "/manage/institutions/{institution_id}/contacts",
         "/manage/opportunities/{opportunity_id}",
         "/manage/opportunities/{opportunity_id}/series/new",
         "/manage/shifts/{shift_id}",
+        "/manage/shifts/{shift_id}/qr",
     ),
-    "coordinator": ("/coordinate/runs/new", "/coordinate/runs/{run_id}"),
-    "admin": ("/admin/users/new", "/sms/inbox", "/coordinate/runs/schedules"),
+    "coordinator": (
+        "/coordinate/runs/new",
+        "/coordinate/runs/{run_id}",
+        "/coordinate/volunteers/{volunteer_id}/attendance",
+    ),
+    "admin": (
+        "/admin/users/new",
+        "/admin/personal-data-access",
+        "/sms/inbox",
+        "/coordinate/runs/schedules",
+    ),
 }
 
 
@@ -90,6 +107,9 @@ def demo(live_server: LiveServer, migrated_app: Flask) -> Iterator[dict[str, Any
             "opportunity_id": opportunity.id,
             "shift_id": shift.id,
             "run_id": run.id,
+            "volunteer_id": db.session.scalar(
+                sa.select(User.id).where(User.email == DEMO_LOGIN["volunteer"][0])
+            ),
         }
         db.session.remove()
     yield ids
@@ -148,7 +168,7 @@ def test_main_pages_have_no_serious_accessibility_issue(
             # path -> the name of its screenshot (ids left out, so names stay put)
             paths = {path: slug(path) or "home" for path in menu_paths(page)}
             for template in EXTRA_PAGES[role]:
-                paths[template.format(**demo)] = slug(template.replace("_id}", "}"))
+                paths[template.format(**demo)] = slug(template.replace("_id}", "}")) or "home"
             if email is not None:  # where the role lands after logging in
                 landing = urlsplit(page.url).path
                 paths.setdefault(landing, slug(landing) or "home")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, axe_violations, check_page, overflow
+from tests.browser.conftest import PHONE, Browsing, axe_violations, check_page, overflow
 
 
 @pytest.fixture
@@ -48,3 +48,17 @@ def test_axe_reports_serious_violations(blank: Any) -> None:
     )
     ids = {v["id"] for v in axe_violations(blank)}
     assert {"label", "image-alt", "color-contrast", "html-has-lang"} <= ids
+
+
+def test_a_script_the_csp_refuses_is_reported(playwright_browser: Any) -> None:
+    opened = Browsing(playwright_browser, "http://127.0.0.1:9")
+    try:
+        page = opened.page()
+        page.set_content(
+            '<html><head><meta http-equiv="Content-Security-Policy" content="script-src \'self\'">'
+            "</head><body><script>document.title = 'ran'</script></body></html>"
+        )
+        assert page.title() != "ran"
+        assert any("Content Security Policy" in error for error in opened.errors), opened.errors
+    finally:
+        opened.close()

@@ -279,3 +279,6 @@ def test_volunteer_manager_coordinator_and_sms_reply(
         )
         assert states == {first_id: "confirmed", second_id: "confirmed"}
         db.session.remove()
+
+    # Nothing the pages load was refused by the CSP, and no script failed.
+    assert browsing.errors == []

@@ -306,7 +306,9 @@ class Browser:
         return status in (302, 303) and "/login" not in location
 
 
-def volunteer(port: int, phone: str, results: Results, until: float, seed: int) -> None:
+def volunteer(
+    port: int, phone: str, results: Results, until: float, seed: int, think: tuple[float, float]
+) -> None:
     rng = random.Random(seed)
     browser = Browser(port, results)
     if not browser.log_in(phone):
@@ -317,7 +319,7 @@ def volunteer(port: int, phone: str, results: Results, until: float, seed: int) 
         ids = OPPORTUNITY.findall(page)
         if ids:
             browser.request("opportunity", "GET", f"/opportunities/{rng.choice(ids)}")
-        time.sleep(rng.uniform(0.5, 1.5))
+        time.sleep(rng.uniform(*think))
         _, page, _ = browser.request("shifts I can do", "GET", "/shifts")
         shifts, token = SIGNUP.findall(page), CSRF.search(page)
         if shifts and token:
@@ -328,9 +330,9 @@ def volunteer(port: int, phone: str, results: Results, until: float, seed: int) 
                 {"csrf_token": token.group(1)},
             )
             results.count("signed up" if status == 303 else f"refused ({status})")
-        time.sleep(rng.uniform(0.5, 1.5))
+        time.sleep(rng.uniform(*think))
         browser.request("my shifts", "GET", "/my-shifts")
-        time.sleep(rng.uniform(0.5, 1.5))
+        time.sleep(rng.uniform(*think))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -362,7 +364,7 @@ def write_report(args: argparse.Namespace, results: Results, extra: dict[str, ob
         "the load generator on the same machine.",
         f"- {args.users} volunteers at once for {args.seconds} s, each logged in, then browsing "
         "opportunities, an opportunity, the shifts they can do, signing up for one, and their "
-        "shifts, waiting 0.5-1.5 s between pages; "
+        f"shifts, spending {args.think} s on each of three pages before the next; "
         f"{extra['shifts']} shifts of 3 places ({3 * int(extra['shifts'])} places) to fight over.",
         f"- Target: p95 < {TARGET_P95_MS:.0f} ms over every page but the log-in (a deliberately "
         "slow password hash), no errors, no overbooking: "
@@ -410,7 +412,14 @@ def main(argv: list[str] | None = None) -> int:
         ),
         help="a PostgreSQL database whose public schema may be dropped (default test_load)",
     )
+    parser.add_argument(
+        "--think",
+        default="1-4",
+        help="seconds a volunteer spends on a page before the next, as MIN-MAX (default 1-4)",
+    )
     args = parser.parse_args(argv)
+    low, _, high = args.think.partition("-")
+    think = (float(low), float(high or low))
 
     print(f"preparing {args.database_url} ...", file=sys.stderr)
     prepare_database(args.database_url, args.users, args.shifts)
@@ -422,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         threads = [
             threading.Thread(
                 target=volunteer,
-                args=(port, f"+2012{n:08d}", results, until, n),
+                args=(port, f"+2012{n:08d}", results, until, n, think),
                 daemon=True,
             )
             for n in range(args.users)

@@ -467,6 +467,7 @@ class _Builder:
         self.build_volunteers()
         self.sign_ups()
         self.interests()
+        self.attendance()
         # The admin account marks a complete data set, so it is written last.
         self._user("admin", "مدير النظام", MARKER_EMAIL, _phone(3, 3), locale="en")
         db.session.commit()
@@ -691,6 +692,68 @@ class _Builder:
         for user in self.volunteers[1::3]:
             for opportunity in self.rng.sample(opportunities, 2):
                 db.session.add(OpportunityInterest(opportunity_id=opportunity.id, user_id=user.id))
+
+    def _weeks_back(self, moment: datetime, weeks: int) -> datetime:
+        """The same local time ``weeks`` earlier (across a clock change too)."""
+        return (moment.astimezone(self.zone) - timedelta(weeks=weeks)).astimezone(UTC)
+
+    def attendance(self) -> None:
+        """Four past weeks at the first Cairo homes: check-ins by the manager and by QR code,
+        a correction and some no-shows, through web.services.attendance; volunteer 1 has hours
+        and can download a certificate."""
+        from web.services import attendance
+
+        db.session.commit()
+        volunteer_one = self.volunteers[0]
+        for institution in self.institutions[:3]:
+            manager = institution.managers[0]
+            opportunity = institution.opportunities[0]
+            model = opportunity.shifts[0]  # the same weekday and hours, 1 to 4 weeks back
+            gender = model.gender
+            people = [
+                v for v in self.volunteers[1:] if gender == "any" or v.profile.gender == gender
+            ][self.institutions.index(institution) * 6 :][:6]
+            if institution is self.institutions[0]:
+                people = [volunteer_one, *people[:4]]
+            for weeks in range(4, 0, -1):
+                shift = Shift(
+                    opportunity=opportunity,
+                    institution=institution,
+                    starts_at=self._weeks_back(model.starts_at, weeks),
+                    ends_at=self._weeks_back(model.ends_at, weeks),
+                    needed=len(people),
+                    open_places=len(people),
+                    open_taken=len(people),
+                    gender=gender,
+                    min_age=0,
+                    priority=1,
+                    languages=[],
+                    status="open",
+                )
+                db.session.add(shift)
+                db.session.flush()
+                seats = [
+                    Assignment(shift_id=shift.id, volunteer_id=v.id, state="confirmed")
+                    for v in people
+                ]
+                db.session.add_all(seats)
+                db.session.commit()
+                for n, seat in enumerate(seats):
+                    if n == 0 and weeks == 1:  # the last one by scanning the QR code
+                        token = attendance.qr_token(shift)
+                        arrived = shift.starts_at + timedelta(minutes=5)
+                        volunteer = db.session.get(User, seat.volunteer_id)
+                        attendance.scan(volunteer, shift.id, token, now=arrived)
+                        left = shift.ends_at - timedelta(minutes=10)
+                        attendance.scan(volunteer, shift.id, token, now=left)
+                    elif self.rng.random() < 0.15 and n > 0:
+                        attendance.mark_absent(manager, seat)
+                    else:
+                        attendance.record_whole_shift(manager, seat)
+                        if n == 0 and weeks == 3:
+                            attendance.add_correction(
+                                manager, seat, -30, "انصرفت قبل نهاية الفترة بنصف ساعة بإذن المدير"
+                            )
 
 
 def _place_for(skill_ids: set[int], shift: Shift) -> bool:

@@ -66,3 +66,20 @@ REASON_LABELS = {
     "places": _l("no free place"),
     "locked": _l("a confirmed volunteer would be left out"),
 }
+# A programme's kind (web.models.PROGRAMME_KINDS).
+PROGRAMME_KIND_LABELS = {
+    "mentoring": _l("Mentoring"),
+    "psychosocial_support": _l("Psychosocial support"),
+    "sports": _l("Sports"),
+    "choir": _l("Choir"),
+    "tutoring": _l("Tutoring"),
+    "monitoring_visits": _l("Monitoring visits"),
+}
+# Where a volunteer's application to a cohort stands (Enrolment.status).
+ENROLMENT_STATUS_LABELS = {
+    "applied": _l("Applied"),
+    "accepted": _l("Accepted"),
+    "waitlisted": _l("On the waiting list"),
+    "rejected": _l("Not accepted"),
+    "withdrawn": _l("Withdrawn"),
+}

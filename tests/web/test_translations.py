@@ -348,6 +348,25 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
     db.session.commit()
     attendance.record_whole_shift(manager, attended)
     certificate = certificates.issue(volunteer, "ar")
+    from datetime import date
+
+    from web.services import programmes
+
+    programme = programmes.create_programme(
+        admin,
+        programmes.ProgrammeInput(
+            kind="choir",
+            governorate_id=institution.governorate_id,
+            name_ar="كورال",
+            name_en="Choir",
+            institution_ids=(institution.id,),
+        ),
+    )
+    cohort = programmes.create_cohort(
+        admin,
+        programme,
+        programmes.CohortInput("الأولى", "First", date.today(), date.today() + timedelta(60), 5),
+    )
     users = {
         "anonymous": None,
         "volunteer": volunteer,
@@ -369,6 +388,8 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
         "code": certificate.code,
         "scan_token": attendance.qr_token(shift),
         "governorate_code": institution.governorate.code,
+        "programme_id": programme.id,
+        "cohort_id": cohort.id,
     }
     return users, ids
 

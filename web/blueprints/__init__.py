@@ -11,6 +11,7 @@ from web.blueprints.manager import bp as manager_bp
 from web.blueprints.matching import bp as matching_bp
 from web.blueprints.opportunities import bp as opportunities_bp
 from web.blueprints.privacy import bp as privacy_bp
+from web.blueprints.programmes import bp as programmes_bp
 from web.blueprints.public import bp as public_bp
 from web.blueprints.sms import bp as sms_bp
 from web.blueprints.volunteer import bp as volunteer_bp
@@ -30,4 +31,5 @@ BLUEPRINTS = [
     dataio_bp,
     attendance_bp,
     privacy_bp,
+    programmes_bp,
 ]

@@ -170,6 +170,26 @@ ROUTES: dict[str, Access] = {
     "privacy.download": ANY_ACCOUNT,
     "privacy.erase": ANY_ACCOUNT,
     "privacy.access_log": Access(roles=("admin",), owned=False),
+    # programmes: volunteers see every open programme and cohort (to apply); coordinators only
+    # those of their governorates (tests/web/programmes checks that scope)
+    "programmes.index": Access(roles=("volunteer", *COORDINATION), owned=False),
+    "programmes.programme_new": Access(roles=COORDINATION, owned=False),
+    "programmes.programme": Access(
+        roles=("volunteer", *COORDINATION), owned=False, note="open programmes are for everyone"
+    ),
+    "programmes.programme_edit": Access(roles=COORDINATION),
+    "programmes.cohort_new": Access(roles=COORDINATION),
+    "programmes.cohort_edit": Access(roles=COORDINATION),
+    "programmes.cohort": Access(
+        roles=("volunteer", *COORDINATION), owned=False, note="open cohorts are for everyone"
+    ),
+    "programmes.apply": Access(
+        roles=("volunteer",), owned=False, note="any volunteer may apply to an open cohort"
+    ),
+    "programmes.sessions_new": Access(roles=COORDINATION),
+    "programmes.decide": Access(roles=COORDINATION),
+    "programmes.accreditation": Access(roles=COORDINATION),
+    "programmes.withdraw": volunteer_object(),
     # admin
     "admin.users": Access(roles=("admin",), owned=False),
     "admin.user_new": Access(roles=("admin",), owned=False),
@@ -358,6 +378,41 @@ def _certificate(world: World) -> Any:
     return world.values["_certificate"]
 
 
+def _programme(world: World) -> int:
+    from web.services import programmes
+
+    programme = programmes.create_programme(
+        world.other["coordinator"],
+        programmes.ProgrammeInput(
+            kind="sports",
+            governorate_id=world.other_institution.governorate_id,
+            name_en="Alexandria football",
+            institution_ids=(world.other_institution.id,),
+        ),
+    )
+    return programme.id
+
+
+def _cohort(world: World) -> int:
+    from web.models import Programme
+    from web.services import programmes
+
+    cohort = programmes.create_cohort(
+        world.other["coordinator"],
+        world.obj(Programme, "programme_id"),
+        programmes.CohortInput("", "Spring", date.today(), date.today() + timedelta(days=90), 9),
+    )
+    return cohort.id
+
+
+def _enrolment(world: World) -> int:
+    from web.models import Cohort
+    from web.services import programmes
+
+    cohort = world.obj(Cohort, "cohort_id")
+    return programmes.apply(world.other["volunteer"], cohort, "I play football").id
+
+
 ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "filename": lambda world: "css/app.css",
     "user_id": lambda world: world.other["volunteer"].id,
@@ -377,4 +432,7 @@ ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "certificate_id": lambda world: _certificate(world).id,
     "code": lambda world: _certificate(world).code,
     "governorate_code": lambda world: "EG-ALX",
+    "programme_id": _programme,
+    "cohort_id": _cohort,
+    "enrolment_id": _enrolment,
 }

@@ -20,6 +20,7 @@ pairs, not with volunteers x shifts.
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -370,9 +371,10 @@ class Candidates:
 
 
 def _nearby_institutions(
-    arr: Arrays, inst_mask: np.ndarray
+    arr: Arrays, inst_mask: np.ndarray, vol_range: tuple[int, int] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(volunteer, institution, km) for institutions within each volunteer's radius."""
+    """(volunteer, institution, km) for institutions within each volunteer's radius
+    (volunteers of `vol_range` only, when given)."""
     inst_ids = np.flatnonzero(inst_mask)
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
     if not len(inst_ids) or not arr.n_volunteers:
@@ -416,7 +418,9 @@ def _nearby_institutions(
         lon_lo = np.full_like(lon_lo, -1.0)
         lon_hi = np.full_like(lon_hi, 1.0)
 
-    vq, cq = expand_ranges(cell_lo, cell_hi + 1)
+    v_lo, v_hi = vol_range if vol_range is not None else (0, arr.n_volunteers)
+    vq, cq = expand_ranges(cell_lo[v_lo:v_hi], cell_hi[v_lo:v_hi] + 1)
+    vq += v_lo
     lo = np.searchsorted(key, cq * 400.0 + lon_lo[vq], side="left")
     hi = np.searchsorted(key, cq * 400.0 + lon_hi[vq], side="right")
     owner, pos = expand_ranges(lo, hi)
@@ -427,8 +431,57 @@ def _nearby_institutions(
     return vv[keep], ii[keep], km[keep]
 
 
-def generate(arr: Arrays, shift_mask: np.ndarray | None = None) -> Candidates:
-    """All eligible (volunteer, shift) pairs (every rule of pair_reasons holds)."""
+PARALLEL_MIN_VOLUNTEERS = 20_000  # below this, one process generates the candidates
+_FORKED: Arrays | None = None  # the arrays a forked worker reads (inherited, never pickled)
+
+
+def _generate_part(vol_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    assert _FORKED is not None
+    c = generate(_FORKED, vol_range=vol_range)
+    return c.vol, c.shift, c.km
+
+
+def generate_parallel(arr: Arrays, workers: int) -> Candidates:
+    """:func:`generate` with the volunteers split between this process and forked ones.
+
+    The result is the same as ``generate(arr)``: each part is sorted by (volunteer, shift) and
+    the parts are consecutive volunteer ranges. Used only where fork exists, with at least two
+    workers and many volunteers.
+    """
+    global _FORKED
+    n = arr.n_volunteers
+    workers = min(workers, 4)
+    if (
+        workers < 2
+        or n < PARALLEL_MIN_VOLUNTEERS
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return generate(arr)
+    # balance the parts by windows (the work follows volunteers x windows)
+    cuts = np.searchsorted(arr.v_wptr, np.linspace(0, arr.v_wptr[-1], workers + 1)[1:-1])
+    bounds = [0, *np.minimum(cuts, n).tolist(), n]
+    ranges = [(bounds[k], bounds[k + 1]) for k in range(workers)]
+    _FORKED = arr
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers - 1) as pool:
+            pending = pool.map_async(_generate_part, ranges[1:])
+            mine = generate(arr, vol_range=ranges[0])
+            parts = [(mine.vol, mine.shift, mine.km), *pending.get()]
+    finally:
+        _FORKED = None
+    return Candidates(
+        vol=np.concatenate([p[0] for p in parts]),
+        shift=np.concatenate([p[1] for p in parts]),
+        km=np.concatenate([p[2] for p in parts]),
+    )
+
+
+def generate(
+    arr: Arrays, shift_mask: np.ndarray | None = None, vol_range: tuple[int, int] | None = None
+) -> Candidates:
+    """All eligible (volunteer, shift) pairs (every rule of pair_reasons holds), sorted by
+    (volunteer, shift); only volunteers of `vol_range` when given."""
     n_s = arr.n_shifts
     shifts = np.arange(n_s) if shift_mask is None else np.flatnonzero(shift_mask)
     empty = Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
@@ -436,7 +489,7 @@ def generate(arr: Arrays, shift_mask: np.ndarray | None = None) -> Candidates:
         return empty
     inst_mask = np.zeros(len(arr.i_lat), dtype=bool)
     inst_mask[arr.s_inst[shifts]] = True
-    vi_v, vi_i, vi_km = _nearby_institutions(arr, inst_mask)
+    vi_v, vi_i, vi_km = _nearby_institutions(arr, inst_mask, vol_range)
     if not len(vi_v):
         return empty
 
@@ -563,5 +616,5 @@ def pair_positions(
     pos_parts.append(positions.open_of_shift[s[sel]])
     pair = np.concatenate(pair_parts)
     pos = np.concatenate(pos_parts)
-    order = np.lexsort((pos, pair))
+    order = np.argsort(pair * max(len(positions), 1) + pos, kind="stable")
     return pair[order], pos[order]

@@ -19,6 +19,7 @@ volunteers take the place, best first, at most ``MAX_SUGGESTIONS``.
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections import Counter
 from collections.abc import Iterable
 
@@ -60,24 +61,24 @@ def explain_unfilled(
     arr: cand.Arrays,
     candidates: cand.Candidates,
     assignments: Iterable[Assignment],
+    workers: int = 1,
 ) -> list[Unfilled]:
-    """Unfilled entries (with reasons and suggestions) for every position left short."""
+    """Unfilled entries (with reasons and suggestions) for every position left short.
+
+    With several workers (and fork available) the short shifts are split between this
+    process and forked ones; the result is the same.
+    """
     assignments = list(assignments)
     filled: Counter[tuple[str, str | None]] = Counter()
     for a in assignments:
         filled[(a.shift_id, a.position)] += 1
-    roster = _Roster(arr, problem, assignments)
-    rest_us = problem.settings.min_rest_minutes * 60 * 10**6
-    n_v = arr.n_volunteers
-    all_v = np.arange(n_v, dtype=np.int64)
-    km_cache: dict[str, np.ndarray] = {}
-    out: list[tuple[int, Unfilled]] = []
     inst_index = {inst.id: i for i, inst in enumerate(problem.institutions)}
     # by institution, so that one distance vector serves all of its shifts
     order = sorted(
         range(len(problem.shifts)),
         key=lambda i: (inst_index[problem.shifts[i].institution_id], i),
     )
+    todo: list[tuple[int, list[tuple[str | None, int]]]] = []
     for si in order:
         shift = problem.shifts[si]
         places: list[tuple[str | None, int]] = [
@@ -86,8 +87,59 @@ def explain_unfilled(
         if shift.open_places > 0:
             places.append((None, shift.open_places))
         short = [(k, c - filled[(shift.id, k)]) for k, c in places if c > filled[(shift.id, k)]]
-        if not short:
-            continue
+        if short:
+            todo.append((si, short))
+    workers = max(1, min(workers, 4))
+    if (
+        workers < 2
+        or len(todo) < PARALLEL_MIN_SHORT
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        out = _explain(problem, arr, assignments, todo)
+    else:
+        global _FORKED
+        cuts = [len(todo) * k // workers for k in range(workers + 1)]
+        chunks = [todo[cuts[k] : cuts[k + 1]] for k in range(workers)]
+        _FORKED = (problem, arr, assignments)
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(workers - 1) as pool:
+                pending = pool.map_async(_explain_part, chunks[1:])
+                out = _explain(problem, arr, assignments, chunks[0])
+                for part in pending.get():
+                    out.extend(part)
+        finally:
+            _FORKED = None
+    out.sort(key=lambda item: item[0])
+    return [u for _, u in out]
+
+
+PARALLEL_MIN_SHORT = 200  # short shifts below which one process explains them all
+_FORKED: tuple[Problem, cand.Arrays, list[Assignment]] | None = None
+
+
+def _explain_part(
+    todo: list[tuple[int, list[tuple[str | None, int]]]],
+) -> list[tuple[int, Unfilled]]:
+    assert _FORKED is not None
+    problem, arr, assignments = _FORKED
+    return _explain(problem, arr, assignments, todo)
+
+
+def _explain(
+    problem: Problem,
+    arr: cand.Arrays,
+    assignments: list[Assignment],
+    todo: list[tuple[int, list[tuple[str | None, int]]]],
+) -> list[tuple[int, Unfilled]]:
+    roster = _Roster(arr, problem, assignments)
+    rest_us = problem.settings.min_rest_minutes * 60 * 10**6
+    n_v = arr.n_volunteers
+    all_v = np.arange(n_v, dtype=np.int64)
+    km_cache: dict[str, np.ndarray] = {}
+    out: list[tuple[int, Unfilled]] = []
+    for si, short in todo:
+        shift = problem.shifts[si]
         inst = problem.institution_of(shift)
         km = km_cache.get(inst.id)
         if km is None:
@@ -148,8 +200,7 @@ def explain_unfilled(
                     ),
                 )
             )
-    out.sort(key=lambda item: item[0])
-    return [u for _, u in out]
+    return out
 
 
 FREE, HERE, OVERLAP, REST, CAPS = range(5)

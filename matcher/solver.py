@@ -124,7 +124,7 @@ def solve(
     hard_end = t_start + limit - reserve
 
     arr = cand.build_arrays(problem)
-    candidates = cand.generate(arr)
+    candidates = cand.generate_parallel(arr, threads)
     say(f"candidates: {len(candidates)} eligible pairs ({elapsed():.1f} s)")
     prep = _prepare(problem, arr, candidates)
 
@@ -137,7 +137,7 @@ def solve(
     for v in dirty:
         affected.update(comp_of_pair[state.pairs_of_vol_all(v)].tolist())
     if dirty:
-        won = state.augment(prep, deadline=hard_end)
+        won = state.augment(prep, deadline=t_start + limit - reserve / 2)
         say(f"repair: {len(dirty)} volunteers broke a relaxed rule; {won} places refilled")
     filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
     proven_secondary = np.full(len(comps), flow.exact_costs, dtype=bool)
@@ -219,7 +219,7 @@ def solve(
         status = "OPTIMAL" if bool(proven_secondary.all()) else "FILL_OPTIMAL"
     else:
         status = "FEASIBLE"
-    unfilled = explain.explain_unfilled(problem, arr, candidates, assignments)
+    unfilled = explain.explain_unfilled(problem, arr, candidates, assignments, workers=threads)
     km = [float(prep.pkm[p]) for p in state.assigned_pairs()] + state.locked_km(prep, problem)
     shifts_per_vol: dict[str, int] = defaultdict(int)
     for a in assignments:
@@ -408,8 +408,10 @@ def _prepare(problem: Problem, arr: cand.Arrays, c: cand.Candidates) -> _Prepare
     keep &= (v_dur_rem[pv] < 0) | (s_dur[ps] <= v_dur_rem[pv])
     pv, ps, pkm = pv[keep], ps[keep], pkm[keep]
 
-    # sort by (volunteer, start, shift)
-    order = np.lexsort((ps, arr.s_start[ps], pv))
+    # sort by (volunteer, start, shift): one integer key, shifts ranked by (start, index)
+    srank = np.empty(arr.n_shifts, dtype=np.int64)
+    srank[np.lexsort((np.arange(arr.n_shifts), arr.s_start))] = np.arange(arr.n_shifts)
+    order = np.argsort(pv * max(arr.n_shifts, 1) + srank[ps], kind="stable")
     pv, ps, pkm = pv[order], ps[order], pkm[order]
 
     # secondary costs of the pairs (integers)
@@ -549,61 +551,66 @@ class _Flow:
     closed: np.ndarray | None = None  # positions on the source side of the level-1 min cut
 
 
+def _interval_keys(pv: np.ndarray, *times: np.ndarray) -> list[np.ndarray]:
+    """Integer keys `volunteer * span + time` (or the time's rank when that could overflow):
+    ordered like (volunteer, time), so one sorted array holds every volunteer's timeline."""
+    lo = min(int(t.min()) for t in times)
+    hi = max(int(t.max()) for t in times)
+    span = hi - lo + 1
+    n_v = int(pv.max()) + 1
+    if span * n_v < 2**62:
+        base = pv * span
+        return [base + (t - lo) for t in times]
+    ranks = np.unique(np.concatenate(times))
+    k = len(ranks) + 1
+    return [pv * k + np.searchsorted(ranks, t) for t in times]
+
+
 def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per pair: clique group; per group: volunteer; per volunteer: capacity bound.
 
-    A block is a maximal run of a volunteer's candidate shifts linked by clashes (intervals
-    [start, end + rest)); shifts in different blocks never clash. Each block is covered by
-    cliques greedily (the interval with the earliest end and every other interval starting
-    before that end share a point, so they clash pairwise): a valid roster takes at most one
-    shift per group. For intervals the greedy cover has exactly MIS(block) groups, so the
-    volunteer takes at most min(remaining max_shifts, most shifts that fit the remaining hours,
-    number of groups) shifts: all valid capacities of the relaxation.
+    Each volunteer's candidate intervals [start, end + rest) are covered by cliques greedily:
+    the first point is the earliest end; every interval starting before it contains it (its
+    end is not earlier), so they clash pairwise and form a group; the next point is the
+    earliest end among the intervals starting at or after the point, and so on. A valid
+    roster takes at most one shift per group. The points are pairwise disjoint intervals'
+    ends, so their number is the most non-clashing shifts (the greedy interval scheduling
+    optimum), and the volunteer takes at most min(remaining max_shifts, most shifts that fit
+    the remaining hours, number of groups) shifts: all valid capacities of the relaxation.
+    The points are found for all volunteers at once, one round per point of the busiest.
     """
     pv, st, er, dur = prep.pv, prep.pstart, prep.pend_rest, prep.pdur
     n = len(pv)
     n_v = prep.arr.n_volunteers
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(n_v, np.int64)
-    times = np.unique(np.concatenate([st, er]))
-    k = len(times) + 1
-    ks = pv * k + np.searchsorted(times, st)
-    ke = pv * k + np.searchsorted(times, er)
-    runmax = np.maximum.accumulate(ke)
-    new = np.ones(n, dtype=bool)
-    new[1:] = ks[1:] >= runmax[:-1]
-    new[1:] |= pv[1:] != pv[:-1]
-    block = np.cumsum(new) - 1
-    bstart = np.flatnonzero(new)
-    bsize = np.diff(np.append(bstart, n))
-    max_start = np.maximum.reduceat(ks, bstart)
-    min_end = np.minimum.reduceat(ke, bstart)
-    clique = max_start < min_end
-    # clique blocks are one group each; other blocks get their greedy clique cover
-    sub = np.zeros(n, dtype=np.int64)  # group number inside the block
-    n_groups = np.ones(len(bstart), dtype=np.int64)
-    st_l = st.tolist()
-    er_l = er.tolist()
-    for b in np.flatnonzero(~clique).tolist():
-        lo = int(bstart[b])
-        remaining = sorted(range(lo, lo + int(bsize[b])), key=lambda i: (er_l[i], st_l[i], i))
-        g = 0
-        while remaining:
-            end = er_l[remaining[0]]
-            rest = []
-            for i in remaining:
-                if st_l[i] < end:
-                    sub[i] = g
-                else:
-                    rest.append(i)
-            remaining = rest
-            g += 1
-        n_groups[b] = g
-    gbase = np.cumsum(n_groups) - n_groups
-    group = gbase[block] + sub
-    mis = n_groups
-    bvol = pv[bstart]
-    cap = np.bincount(bvol, weights=mis, minlength=n_v).astype(np.int64)
+    # pairs are sorted by (volunteer, start): ks is sorted
+    ks, ke = _interval_keys(pv, st, er)
+    suffix_min_end = np.minimum.accumulate(ke[::-1])[::-1]  # later volunteers' keys are larger
+    first = np.flatnonzero(np.r_[True, pv[1:] != pv[:-1]])
+    last = np.r_[first[1:], n]  # end of each volunteer's run
+    cur = suffix_min_end[first]
+    ends = last
+    vol_of = pv[first]
+    points: list[np.ndarray] = []
+    point_vol: list[np.ndarray] = []
+    while len(cur):
+        points.append(cur)
+        point_vol.append(vol_of)
+        idx = np.searchsorted(ks, cur, side="left")  # first interval starting at/after it
+        more = idx < ends
+        idx = idx[more]
+        cur = suffix_min_end[idx]
+        ends = ends[more]
+        vol_of = vol_of[more]
+    pts = np.concatenate(points)
+    pvol = np.concatenate(point_vol)
+    order = np.argsort(pts, kind="stable")
+    pts = pts[order]
+    gvol = pvol[order]
+    # the group of an interval is its volunteer's first point after its start
+    group = np.searchsorted(pts, ks, side="right")
+    cap = np.bincount(gvol, minlength=n_v).astype(np.int64)
     ms = prep.v_ms_rem
     cap = np.where(ms >= 0, np.minimum(cap, ms), cap)
     # most shifts that fit the remaining hours: shortest first
@@ -619,8 +626,6 @@ def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.nd
     fit_count = np.bincount(v_sorted[fits], minlength=n_v)
     capped = prep.v_dur_rem >= 0
     cap = np.where(capped, np.minimum(cap, fit_count), cap)
-    gvol = np.zeros(int(mis.sum()), dtype=np.int64)
-    gvol[group] = pv
     return group, gvol, cap
 
 
@@ -890,7 +895,14 @@ def _prune(net: _Network, prep: _Prepared, used: np.ndarray) -> np.ndarray | Non
     keep[pair] = used[pair]
     ids = np.arange(pair.start, pair.stop)
     heads = net.head[ids]
-    order = np.lexsort((ids, net.cost[ids], heads))
+    costs = net.cost[ids]
+    c_lo = int(costs.min()) if len(costs) else 0
+    c_span = (int(costs.max()) - c_lo + 1) if len(costs) else 1
+    if c_span * (int(heads.max()) + 1 if len(heads) else 1) < 2**62:
+        # one integer key (head, cost); the stable sort keeps ids in order within ties
+        order = np.argsort(heads * c_span + (costs - c_lo), kind="stable")
+    else:
+        order = np.lexsort((ids, costs, heads))
     hs = heads[order]
     rank = np.arange(len(hs)) - np.searchsorted(hs, hs, side="left")
     cap = prep.positions.capacity[hs - net.pos_base]
@@ -975,6 +987,11 @@ def _components(
 # ---------------------------------------------------------------------- roster state
 
 
+def _ints(values: np.ndarray) -> memoryview:
+    """Element access to an integer array that returns Python ints."""
+    return memoryview(np.ascontiguousarray(values, dtype=np.int64))
+
+
 class _State:
     """The current roster: non-locked pairs with positions, locked pairs with positions."""
 
@@ -993,15 +1010,16 @@ class _State:
             prep.a_pos[order], np.arange(len(prep.positions) + 1)
         )
         self.pair_bounds = np.searchsorted(prep.pv, np.arange(prep.arr.n_volunteers + 1))
-        # plain lists: the repair and augmenting searches index them one element at a time
-        self.st_l = prep.pstart.tolist()
-        self.er_l = prep.pend_rest.tolist()
-        self.dur_l = prep.pdur.tolist()
-        self.ps_l = prep.ps.tolist()
-        self.pv_l = prep.pv.tolist()
-        self.ms_l = prep.v_ms_rem.tolist()
-        self.dr_l = prep.v_dur_rem.tolist()
-        self.a_pair_l = prep.a_pair.tolist()
+        # the repair and augmenting searches index these one element at a time: memoryviews
+        # give Python ints as fast as lists do, without copying millions of pairs
+        self.st_l = _ints(prep.pstart)
+        self.er_l = _ints(prep.pend_rest)
+        self.dur_l = _ints(prep.pdur)
+        self.ps_l = _ints(prep.ps)
+        self.pv_l = _ints(prep.pv)
+        self.ms_l = _ints(prep.v_ms_rem)
+        self.dr_l = _ints(prep.v_dur_rem)
+        self.a_pair_l = _ints(prep.a_pair)
         self.double_placed: set[int] = set()
         self.arcs_cache: dict[int, list[int]] = {}
 

@@ -162,3 +162,21 @@ def test_expand_ranges():
 def test_hours_cap_boundary():
     assert cand.hours_cap_us(3.0) >= 3 * 3600 * 10**6
     assert cand.hours_cap_us(3.0) < 3 * 3600 * 10**6 + 10
+
+
+def test_parallel_generation_gives_the_same_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks.generate import generate
+    from matcher.problem_io import load_problem
+
+    arr = cand.build_arrays(load_problem(generate(volunteers=600, shifts=180, seed=3)))
+    monkeypatch.setattr(cand, "PARALLEL_MIN_VOLUNTEERS", 10)
+    serial = cand.generate(arr)
+    for workers in (1, 2, 3):
+        parallel = cand.generate_parallel(arr, workers)
+        assert np.array_equal(parallel.vol, serial.vol)
+        assert np.array_equal(parallel.shift, serial.shift)
+        assert np.array_equal(parallel.km, serial.km)
+    part = cand.generate(arr, vol_range=(100, 300))
+    inside = (serial.vol >= 100) & (serial.vol < 300)
+    assert np.array_equal(part.vol, serial.vol[inside])
+    assert np.array_equal(part.shift, serial.shift[inside])

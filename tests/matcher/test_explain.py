@@ -132,3 +132,24 @@ def test_reason_counts_match_scalar_rules(seed):
         for text in u.suggestions:
             parsed = parse_suggestion(text)
             assert parsed["count"] >= 1 and parsed["text"]
+
+
+def test_parallel_explanations_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks.generate import generate
+    from matcher import candidates as cand
+    from matcher import explain
+    from matcher.problem_io import load_problem
+
+    problem = load_problem(generate(volunteers=300, shifts=120, seed=4))
+    solution = solve(problem, threads=1, time_limit=20)
+    arr = cand.build_arrays(problem)
+    candidates = cand.generate(arr)
+    monkeypatch.setattr(explain, "PARALLEL_MIN_SHORT", 2)
+    serial = explain.explain_unfilled(problem, arr, candidates, solution.assignments)
+    assert len(serial) >= 4
+    assert serial == list(solution.unfilled)
+    for workers in (2, 3):
+        assert (
+            explain.explain_unfilled(problem, arr, candidates, solution.assignments, workers)
+            == serial
+        )

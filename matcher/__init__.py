@@ -18,8 +18,16 @@ def solve(
     seed: int | None = None,
     threads: int | None = None,
     progress: Callable[[str], None] | None = None,
+    started_at: float | None = None,
 ) -> Solution:
     """Solve `problem` (see matcher.solver.solve); the solver is imported on first use."""
     from matcher.solver import solve as _solve
 
-    return _solve(problem, time_limit=time_limit, seed=seed, threads=threads, progress=progress)
+    return _solve(
+        problem,
+        time_limit=time_limit,
+        seed=seed,
+        threads=threads,
+        progress=progress,
+        started_at=started_at,
+    )

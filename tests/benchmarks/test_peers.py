@@ -173,6 +173,38 @@ def test_runner_sizes(text: str, sizes: tuple) -> None:
     assert runner.parse_sizes(text) == sizes
 
 
+def test_runner_time_limits_per_size() -> None:
+    assert runner.parse_limits([runner.DEFAULT_LIMITS]) == {(100000, 30000): 60.0}
+    assert runner.parse_limits(["1000x300=5,3000x900=7.5", "10x3=1"]) == {
+        (1000, 300): 5.0,
+        (3000, 900): 7.5,
+        (10, 3): 1.0,
+    }
+
+
+def test_runner_measures_ours_with_its_limit_for_the_size(tmp_path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    code = runner.main(
+        [
+            "--sizes",
+            "150x40",
+            "--methods",
+            "ours",
+            "--time-limit-for",
+            "150x40=7",
+            "--workdir",
+            str(tmp_path),
+            "--doc",
+            str(doc),
+        ]
+    )
+    assert code == 0
+    text = doc.read_text()
+    assert "150 x 40: `--time-limit 7`" in text
+    rows = [line for line in text.splitlines() if line.startswith("| 150 x 40 | ours |")]
+    assert len(rows) == 1 and rows[0].split("|")[-3].strip() == "0"
+
+
 def test_runner_measures_peers_in_subprocesses_and_writes_the_doc(tmp_path) -> None:
     doc = tmp_path / "benchmarks.md"
     code = runner.main(

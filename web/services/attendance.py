@@ -178,6 +178,10 @@ def check_in(actor: User, assignment: Assignment, *, now: datetime | None = None
     _require_open(shift)
     if not window(shift).holds(now):
         raise _outside_window(shift)
+    if now >= shift.ends_at:
+        raise AttendanceError(
+            _l("The shift has ended: record the volunteer as present for the whole shift.")
+        )
     try:
         _check_in(actor, assignment, "manager", now)
     except AttendanceError:
@@ -322,6 +326,9 @@ def read_scan(user: User, shift_id: int, token: str, *, now: datetime | None = N
         )
     if not window(shift).holds(now):
         return Scan(shift, assignment, None, _outside_window(shift).message, record)
+    if record is None and now >= shift.ends_at:
+        problem = _l("The shift has ended: ask the institution to record your attendance.")
+        return Scan(shift, assignment, None, problem, record)
     action = "check_out" if record is not None else "check_in"
     return Scan(shift, assignment, action, None, record)
 

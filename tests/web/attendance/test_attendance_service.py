@@ -322,3 +322,18 @@ def test_future_no_shows_do_not_count_in_the_rate(home):
     v0 = home.volunteers[0]
     attendance.mark_absent(home.manager, seat(home.future_shift, v0))
     assert attendance.no_show_rates([v0.id]) == {}
+
+
+def test_after_the_end_a_check_in_is_refused_but_a_check_out_is_taken(home):
+    shift = home.now_shift
+    late = shift.ends_at + timedelta(minutes=30)  # still inside the window
+    early_bird, latecomer = (seat(shift, v) for v in home.volunteers[:2])
+    attendance.check_in(home.manager, early_bird, now=shift.starts_at)
+    with pytest.raises(AttendanceError, match="whole shift"):
+        attendance.check_in(home.manager, latecomer, now=late)
+    token = attendance.qr_token(shift)
+    with pytest.raises(AttendanceError, match="ask the institution"):
+        attendance.scan(home.volunteers[1], shift.id, token, now=late)
+    action, entry = attendance.scan(home.volunteers[0], shift.id, token, now=late)
+    assert (action, entry.minutes) == ("check_out", 180)
+    assert count(AttendanceRecord) == 1

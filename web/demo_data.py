@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from web import demo_history
 from web.extensions import db
 from web.models import (
     Assignment,
@@ -468,6 +469,7 @@ class _Builder:
         self.sign_ups()
         self.interests()
         self.attendance()
+        demo_history.build(self.now, ZONE, SEED)  # past weeks for the dashboards
         # The admin account marks a complete data set, so it is written last.
         self._user("admin", "مدير النظام", MARKER_EMAIL, _phone(3, 3), locale="en")
         db.session.commit()

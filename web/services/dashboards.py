@@ -16,6 +16,7 @@ from web.models import (
     INSTITUTION_KINDS,
     Assignment,
     Governorate,
+    HoursEntry,
     Institution,
     MatchingRun,
     Opportunity,
@@ -122,13 +123,6 @@ def _scoped(query: sa.Select, scope: set[int] | None) -> sa.Select:
     if scope is None:
         return query
     return query.where(Institution.governorate_id.in_(sorted(scope)))
-
-
-def _hours_expression() -> sa.ColumnElement[float]:
-    """A shift's length in hours, in the dialect of the session's database."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return (sa.func.julianday(Shift.ends_at) - sa.func.julianday(Shift.starts_at)) * 24.0
-    return sa.extract("epoch", Shift.ends_at - Shift.starts_at) / 3600.0
 
 
 # --- coverage -----------------------------------------------------------------------------------
@@ -262,7 +256,7 @@ class WeekActivity:
 
     week: date
     active: int  # distinct volunteers with an attended (or confirmed, started) shift
-    hours: float  # hours of attended shifts
+    hours: float  # net hours of the attendance ledger on shifts starting that week
     attended: int
     no_shows: int
 
@@ -312,38 +306,55 @@ def _assignments_in(bounds: list[datetime], scope: set[int] | None, now: datetim
     return _scoped(query, scope)
 
 
+def ledger_minutes(bounds: list[datetime], scope: set[int] | None) -> dict[int, int]:
+    """Net minutes of the attendance hours ledger per interval of ``bounds`` (by shift start).
+
+    The ledger (web.services.attendance) is the one source of hours: check-outs write lines and
+    corrections add lines, so the sum per shift is what certificates show.
+    """
+    interval = bucket(Shift.starts_at, bounds)
+    query = (
+        sa.select(interval, sa.func.sum(HoursEntry.minutes))
+        .join(Shift, Shift.id == HoursEntry.shift_id)
+        .join(Institution, Institution.id == Shift.institution_id)
+        .where(Shift.starts_at >= bounds[0], Shift.starts_at < bounds[-1])
+        .group_by(interval)
+    )
+    return {
+        int(index): int(total or 0) for index, total in db.session.execute(_scoped(query, scope))
+    }
+
+
 def activity(
     query: DashboardQuery, scope: set[int] | None, zone_name: str, now: datetime | None = None
 ) -> Activity:
-    """Active volunteers, attended hours and no-shows per week (two grouped queries)."""
+    """Active volunteers, ledger hours and no-shows per week (three grouped queries)."""
     now = now or utcnow()
     weeks = query.week_starts
     bounds = local_midnights([*weeks, query.first_week + timedelta(weeks=query.weeks)], zone_name)
     scope = effective_scope(scope, query.governorate_id)
     week = bucket(Shift.starts_at, bounds)
     base = _assignments_in(bounds, scope, now)
-    attended = sa.case((Assignment.state == "attended", 1), else_=0)
     rows = db.session.execute(
         base.with_only_columns(
             week.label("week"),
             sa.func.count(
                 sa.distinct(sa.case((Assignment.state.in_(ACTIVE_STATES), Assignment.volunteer_id)))
             ),
-            sa.func.coalesce(sa.func.sum(attended * _hours_expression()), 0.0),
-            sa.func.sum(attended),
+            sa.func.sum(sa.case((Assignment.state == "attended", 1), else_=0)),
             sa.func.sum(sa.case((Assignment.state == "no_show", 1), else_=0)),
         ).group_by(week)
     ).all()
     found = {row[0]: row for row in rows}
+    minutes = ledger_minutes(bounds, scope)
     result = []
     for index, start in enumerate(weeks):
         row = found.get(index)
+        hours = round(minutes.get(index, 0) / 60, 2)
         if row is None:
-            result.append(WeekActivity(start, 0, 0.0, 0, 0))
+            result.append(WeekActivity(start, 0, hours, 0, 0))
         else:
-            result.append(
-                WeekActivity(start, int(row[1]), round(float(row[2]), 2), int(row[3]), int(row[4]))
-            )
+            result.append(WeekActivity(start, int(row[1]), hours, int(row[2]), int(row[3])))
     distinct = db.session.scalar(
         base.with_only_columns(sa.func.count(sa.distinct(Assignment.volunteer_id))).where(
             Assignment.state.in_(ACTIVE_STATES)

@@ -23,22 +23,33 @@ def cairo(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=CAIRO)
 
 
-def assign(factory, shift, volunteer, state: str) -> None:
-    from web.models import Assignment
+def assign(factory, shift, volunteer, state: str, *minutes: int) -> None:
+    """An assignment, and for each of ``minutes`` a line of the attendance hours ledger."""
+    from web.models import Assignment, HoursEntry
 
     factory.db.session.add(
         Assignment(shift=shift, volunteer_id=volunteer.id, state=state, source="self")
     )
+    for amount in minutes:
+        factory.db.session.add(
+            HoursEntry(
+                volunteer_id=volunteer.id,
+                shift=shift,
+                minutes=amount,
+                source="manager" if amount >= 0 else "correction",
+            )
+        )
 
 
 @pytest.fixture
 def world(factory):
     """Two weeks from Monday 2 March 2026 in Cairo and Giza, and runs of three scopes.
 
-    week 1: s1 Cairo Tue 10:00 3h, 4 needed: v1, v2 attended, v3 no-show (2 filled)
-            s2 Giza  Wed 10:00 2h, 2 needed: v4 attended (1 filled)
+    week 1: s1 Cairo Tue 10:00 3h, 4 needed: v1, v2 attended, v3 no-show (2 filled);
+               ledger: v1 180 min, v2 180 min and a correction of -30
+            s2 Giza  Wed 10:00 2h, 2 needed: v4 attended (1 filled), ledger 120 min
             s4 Cairo Sun 8 March 23:30 (21:30 UTC) 1h, 1 needed: v2 confirmed, not marked
-    week 2: s3 Cairo Mon 9 March 00:30 (22:30 UTC on Sunday) 2h, 2 needed: v1 attended
+    week 2: s3 Cairo Mon 9 March 00:30 (22:30 UTC on Sunday) 2h, 2 needed: v1 attended, 120 min
     not counted: a cancelled shift, a draft's shift, a shift on Sunday 1 March (before).
     January and February (retention only): v1, v2 in January; v1 on 1 February 00:30 Cairo.
     """
@@ -61,12 +72,12 @@ def world(factory):
     s4.open_taken = 1
     s3 = factory.shift(o_cairo, start=cairo(week2, 0, 30), hours=2, needed=2)
     s3.open_taken = 1
-    assign(factory, s1, v1, "attended")
-    assign(factory, s1, v2, "attended")
+    assign(factory, s1, v1, "attended", 180)
+    assign(factory, s1, v2, "attended", 180, -30)
     assign(factory, s1, v3, "no_show")
-    assign(factory, s2, v4, "attended")
+    assign(factory, s2, v4, "attended", 120)
     assign(factory, s4, v2, "confirmed")
-    assign(factory, s3, v1, "attended")
+    assign(factory, s3, v1, "attended", 120)
     cancelled = factory.shift(
         o_cairo, start=cairo(week1 + timedelta(days=3), 10), needed=10, status="cancelled"
     )
@@ -74,7 +85,7 @@ def world(factory):
     draft = factory.opportunity(from_cairo, status="draft")
     factory.shift(draft, start=cairo(week1 + timedelta(days=3), 12), needed=10)
     before = factory.shift(o_cairo, start=cairo(week1 - timedelta(days=1), 23), needed=7)
-    assign(factory, before, v5, "attended")
+    assign(factory, before, v5, "attended", 60)
     january = factory.shift(o_cairo, start=cairo(date(2026, 1, 10), 10), needed=3)
     assign(factory, january, v1, "attended")
     assign(factory, january, v2, "attended")
@@ -135,19 +146,19 @@ def test_weekly_coverage_counts_by_local_week_governorate_and_kind(app, world):
 def test_activity_hours_and_no_show_rate_per_week(app, world):
     report = service.activity(query(), None, ZONE, NOW)
     first, second = report.weeks
-    assert (first.active, first.hours, first.attended, first.no_shows) == (3, 8.0, 3, 1)
+    assert (first.active, first.hours, first.attended, first.no_shows) == (3, 7.5, 3, 1)
     assert first.no_show_rate == pytest.approx(0.25)
     assert (second.active, second.hours, second.attended, second.no_shows) == (1, 2.0, 1, 0)
     assert second.no_show_rate == 0.0
     assert report.active == 3  # v1, v2, v4: distinct over the range, not 3 + 1
-    assert report.hours == 10.0
+    assert report.hours == 9.5  # the ledger's net minutes, correction included
     assert report.no_show_rate == pytest.approx(0.2)
 
 
 def test_shifts_not_started_are_not_activity(app, world):
     early = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)  # after s1 and s2, before s4 and s3
     report = service.activity(query(), None, ZONE, early)
-    assert [(w.active, w.hours) for w in report.weeks] == [(3, 8.0), (0, 0.0)]
+    assert [w.active for w in report.weeks] == [3, 0]
 
 
 def test_retention_by_local_month(app, world, factory):

@@ -79,6 +79,20 @@ def fire_schedule(app: Flask, schedule_id: int, now: datetime | None = None) -> 
             db.session.remove()
 
 
+def queue_credential_reminders(app: Flask, now: datetime | None = None) -> int:
+    """SMS reminders before credentials expire (idempotent: one per credential per threshold)."""
+    from web.services.credentials import queue_expiry_reminders
+
+    with app.app_context():
+        try:
+            queued = queue_expiry_reminders(now)
+            if queued:
+                log.info("queued %s credential expiry reminder(s)", queued)
+            return queued
+        finally:
+            db.session.remove()
+
+
 def schedule_job_id(schedule_id: int) -> str:
     return f"schedule-{schedule_id}"
 
@@ -131,6 +145,13 @@ def build_scheduler(app: Flask, scheduler: BaseScheduler | None = None) -> BaseS
         CronTrigger(hour=3, minute=30, timezone=ZoneInfo("Africa/Cairo")),
         args=[app],
         id="purge-expired-data",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        queue_credential_reminders,
+        IntervalTrigger(hours=1),
+        args=[app],
+        id="credential-reminders",
         replace_existing=True,
     )
     return scheduler

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gettext
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from functools import cache
 from html.parser import HTMLParser
 from io import BytesIO
@@ -21,6 +22,7 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale
 from flask_babel import gettext as babel_gettext
 from markupsafe import escape
+from werkzeug.datastructures import FileStorage
 
 from web.config import ROOT
 
@@ -336,7 +338,7 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
         coordinator, "volunteers", b"Full name,Mobile phone\nMona,0100000001\n", "v.csv"
     )
     # Attendance: a past shift the volunteer attended, their certificate and a shift's QR token.
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     from web.models import Assignment
     from web.services import attendance, certificates
@@ -348,7 +350,6 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
     db.session.commit()
     attendance.record_whole_shift(manager, attended)
     certificate = certificates.issue(volunteer, "ar")
-    from datetime import date
 
     from web.services import programmes
 
@@ -367,6 +368,16 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
         programme,
         programmes.CohortInput("الأولى", "First", date.today(), date.today() + timedelta(60), 5),
     )
+    from web.services import calendar_feed
+    from web.services.credentials import CredentialInput, add_credential, credential_types
+
+    document = FileStorage(BytesIO(b"%PDF-1.4 test"), filename="first-aid.pdf")
+    credential = add_credential(
+        volunteer,
+        CredentialInput(credential_types()[0].id, date.today() - timedelta(days=30), None),
+        document,
+    )
+    calendar_token = calendar_feed.issue_token(volunteer)
     users = {
         "anonymous": None,
         "volunteer": volunteer,
@@ -382,6 +393,7 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
         "run_id": run.id,
         "message_id": message.id,
         "token": token,
+        "feed_token": calendar_token,
         "import_id": pending.id,
         "assignment_id": attended.id,
         "certificate_id": certificate.id,
@@ -390,6 +402,7 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
         "governorate_code": institution.governorate.code,
         "programme_id": programme.id,
         "cohort_id": cohort.id,
+        "credential_id": credential.id,
     }
     return users, ids
 

@@ -3,7 +3,9 @@
 from web.blueprints.admin import bp as admin_bp
 from web.blueprints.attendance import bp as attendance_bp
 from web.blueprints.auth import bp as auth_bp
+from web.blueprints.calendar import bp as calendar_bp
 from web.blueprints.coordinator import bp as coordinator_bp
+from web.blueprints.credentials import bp as credentials_bp
 from web.blueprints.dashboards import bp as dashboards_bp
 from web.blueprints.dataio import bp as dataio_bp
 from web.blueprints.guide import bp as guide_bp
@@ -32,4 +34,6 @@ BLUEPRINTS = [
     attendance_bp,
     privacy_bp,
     programmes_bp,
+    credentials_bp,
+    calendar_bp,
 ]

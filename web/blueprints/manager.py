@@ -396,6 +396,7 @@ def _shift_details(form: Any) -> ShiftDetails:
         languages=tuple(form.languages.data or ()),
         description_ar=form.description_ar.data or "",
         description_en=form.description_en.data or "",
+        credential_type_ids=form.credential_type_ids(),
     )
 
 
@@ -413,6 +414,7 @@ def _shift_form_data(shift: Shift) -> dict[str, Any]:
         "languages": list(shift.languages or []),
         "description_ar": shift.description_ar,
         "description_en": shift.description_en,
+        "required_credentials": [str(t.id) for t in shift.required_credentials],
     }
     for requirement in shift.requirements:
         data[f"reserved_{requirement.skill_id}"] = requirement.places

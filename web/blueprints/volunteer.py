@@ -390,7 +390,10 @@ def _shift_or_404(shift_id: int) -> Shift:
 def _refused(shift: Shift, exc: SignupError, title: str) -> tuple[str, int]:
     return (
         render_template(
-            "volunteer/refused.html", shift=shift, reasons=reason_texts(exc.reasons), title=title
+            "volunteer/refused.html",
+            shift=shift,
+            reasons=reason_texts(exc.reasons, profile=_profile_or_none(), shift=shift),
+            title=title,
         ),
         exc.status,
     )

@@ -25,6 +25,7 @@ from web.forms.fields import (
 )
 from web.labels import GENDER_LABELS, KIND_LABELS, LANGUAGE_LABELS
 from web.models import INSTITUTION_KINDS, LANGUAGES, Skill
+from web.services.credentials import credential_types
 from web.services.opportunities import (
     ADDRESS_MAX,
     COMMITMENT_MAX,
@@ -216,7 +217,21 @@ class _ShiftFieldsForm(FlaskForm):
         render_kw={"lang": "en", "dir": "ltr", "rows": 2},
     )
 
+    required_credentials = SelectMultipleField(
+        _l("Credentials volunteers must hold (verified by a coordinator, not expired)"),
+        validators=[one_of_choices(_l("Choose credentials from the list."))],
+        validate_choice=False,
+    )
+
     reserved_skills: Sequence[Skill] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.required_credentials.choices = options((str(t.id), t.name) for t in credential_types())
+
+    def credential_type_ids(self) -> tuple[int, ...]:
+        """The chosen credential types (validated against the offered ids)."""
+        return tuple(sorted({int(v) for v in self.required_credentials.data or () if v}))
 
     @classmethod
     def for_skills(cls, skills: Sequence[Skill]) -> type[_ShiftFieldsForm]:

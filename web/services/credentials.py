@@ -181,16 +181,32 @@ def required_codes(shift_ids: Iterable[int]) -> dict[int, frozenset[str]]:
     return {shift_id: frozenset(codes) for shift_id, codes in found.items()}
 
 
+def required_types(shift: Shift) -> list[CredentialType]:
+    """The credential types a shift requires: its own and its programme's (if any)."""
+    from web.services import programme_access
+
+    types = list(shift.required_credentials)
+    codes = {
+        code
+        for code in programme_access.required_for_shift(shift)
+        if not programme_access.is_cohort_credential(code)
+    } - {t.code for t in types}
+    if codes:
+        types += db.session.scalars(
+            sa.select(CredentialType).where(CredentialType.code.in_(sorted(codes)))
+        ).all()
+    return types
+
+
 def missing_for(profile: VolunteerProfile | None, shift: Shift) -> list[CredentialType]:
     """The credential types ``shift`` requires that the volunteer lacks at its start."""
-    if not shift.required_credentials:
-        return []
-    if profile is None:
-        return list(shift.required_credentials)
+    required = required_types(shift)
+    if not required or profile is None:
+        return required
     zone = profile_zone(profile)
     held = credentials_for_profile(profile, shift.starts_at.astimezone(zone).date())
     valid = {c.name for c in held if c.expires is None or c.expires > shift.starts_at}
-    return [t for t in shift.required_credentials if t.code not in valid]
+    return [t for t in required if t.code not in valid]
 
 
 def missing_texts(profile: VolunteerProfile | None, shift: Shift) -> list[str]:

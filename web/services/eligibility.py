@@ -41,6 +41,7 @@ from web.models.opportunity import opportunity_skill
 from web.services import programme_access
 from web.services.audit import record
 from web.services.availability import profile_zone, windows_for
+from web.services.credentials import credentials_for_profile, missing_texts, required_codes
 
 PREFERENCE_WEIGHT = 3  # every preferred institution counts as a strong preference (1..3)
 DEFAULT_MIN_REST_MINUTES = 30
@@ -74,9 +75,26 @@ REASON_TEXTS = {
 }
 
 
-def reason_texts(codes: Iterable[str]) -> list[str]:
-    """The reasons, in the active language, for codes of REASON_TEXTS."""
-    return [str(REASON_TEXTS.get(code, code)) for code in codes]
+def reason_texts(
+    codes: Iterable[str],
+    *,
+    profile: VolunteerProfile | None = None,
+    shift: Shift | None = None,
+) -> list[str]:
+    """The reasons, in the active language, for codes of REASON_TEXTS.
+
+    Given the shift (and the volunteer's profile), a missing credential is named: "This shift
+    needs a verified, unexpired First-aid certificate...".
+    """
+    texts: list[str] = []
+    for code in codes:
+        if code == "credentials" and shift is not None:
+            named = missing_texts(profile, shift)
+            if named:
+                texts.extend(named)
+                continue
+        texts.append(str(REASON_TEXTS.get(code, code)))
+    return texts
 
 
 def min_rest_minutes() -> int:
@@ -134,7 +152,9 @@ def shift_model(shift: Shift) -> m.Shift:
         min_age=shift.min_age,
         languages=frozenset(shift.languages or ()),
         priority=shift.priority,
-        required_credentials=programme_access.required_for_shift(shift),
+        # the shift's own credential types and those of its programme cohort
+        required_credentials=frozenset(t.code for t in shift.required_credentials)
+        | programme_access.required_for_shift(shift),
     )
 
 
@@ -149,12 +169,15 @@ def volunteer_model(
     """The volunteer as the matcher sees them, available between ``start`` and ``end``.
 
     ``age_on`` is the day the age is taken on (default: the local day of ``start``); ``caps``
-    carries the weekly caps as the volunteer's caps. None when no home point is known.
+    carries the weekly caps as the volunteer's caps. Credentials are those verified and valid
+    on the local day of ``start`` (with their expiry, which the rules compare with each shift's
+    start). None when no home point is known.
     """
     point = home_point(profile)
     if point is None:
         return None
     zone = profile_zone(profile)
+    credentials = credentials_for_profile(profile, start.astimezone(zone).date())
     windows = tuple(m.Window(a, b) for a, b in windows_for(profile, start, end))
     return m.Volunteer(
         id=volunteer_key(profile.user_id),
@@ -171,7 +194,7 @@ def volunteer_model(
             institution_key(i.id): PREFERENCE_WEIGHT for i in profile.preferred_institutions
         },
         languages=frozenset(profile.languages or ()),
-        credentials=programme_access.credentials_of(profile.user_id),
+        credentials=credentials + programme_access.credentials_of(profile.user_id),
     )
 
 
@@ -499,6 +522,7 @@ def shifts_i_can_do(
         scanned += len(rows)
         requirements = _requirements_of([row.id for row in rows])
         cohort_rules = programme_access.required_for_cohorts(row.cohort_id for row in rows)
+        needs = required_codes([row.id for row in rows])
         for row in rows:
             # Most candidates fail on availability: ask that rule first, before building models.
             if rules.covering_window(volunteer, row.starts_at, row.ends_at) is None:
@@ -515,7 +539,8 @@ def shifts_i_can_do(
                 min_age=row.min_age,
                 languages=frozenset(row.languages or ()),
                 priority=row.priority,
-                required_credentials=cohort_rules.get(row.cohort_id, frozenset()),
+                required_credentials=needs.get(row.id, frozenset())
+                | cohort_rules.get(row.cohort_id, frozenset()),
             )
             minst = institutions.get(row.institution_id)
             if minst is None:

@@ -24,6 +24,7 @@ from web.models import (
 )
 from web.services import programme_access
 from web.services.availability import profile_zone
+from web.services.credentials import credentials_of, matcher_credential_entries, required_codes
 from web.services.eligibility import week_bounds
 
 FORMAT = "volunteer-matching/v1"
@@ -197,6 +198,7 @@ def build_problem(
     built.institution_ids = used_institutions
     shift_ids = {s.id for s in shifts}
     programme_rules = programme_access.required_for_shifts(shift_ids)
+    needs = required_codes(shift_ids)
     for s in shifts:
         entry: dict[str, Any] = {
             "id": shift_key(s.id),
@@ -211,8 +213,9 @@ def build_problem(
         }
         if s.languages:
             entry["languages"] = list(s.languages)
-        if s.id in programme_rules:
-            entry["required_credentials"] = sorted(programme_rules[s.id])
+        required = needs.get(s.id, frozenset()) | programme_rules.get(s.id, frozenset())
+        if required:
+            entry["required_credentials"] = sorted(required)
         problem["shifts"].append(entry)
     built.shift_ids = [s.id for s in shifts]
 
@@ -272,6 +275,9 @@ def build_problem(
         for a in rows:
             holdings[a.volunteer_id].append(a)
 
+    # Credentials verified and valid when the window opens; each carries its expiry, which the
+    # matcher compares with every shift's start.
+    held = credentials_of(user_ids, window_start.date())
     for profile in profiles:
         outside = [a for a in holdings[profile.user_id] if a.shift_id not in shift_ids]
         inside = [a for a in holdings[profile.user_id] if a.shift_id in shift_ids]
@@ -310,10 +316,12 @@ def build_problem(
             entry["max_hours"] = max_hours
         if profile.languages:
             entry["languages"] = list(profile.languages)
+        # Verified credentials with their expiry, and the cohorts that accepted the volunteer.
+        credentials = matcher_credential_entries(held.get(profile.user_id, []), zone)
         if profile.user_id in cohort_credentials:
-            entry["credentials"] = programme_access.credential_entries(
-                cohort_credentials[profile.user_id]
-            )
+            credentials += programme_access.credential_entries(cohort_credentials[profile.user_id])
+        if credentials:
+            entry["credentials"] = credentials
         if no_show_rates.get(profile.user_id):
             entry["no_show_rate"] = round(no_show_rates[profile.user_id], 4)
         if entry["gender"] is None:

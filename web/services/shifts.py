@@ -25,6 +25,7 @@ from web.models import (
     LANGUAGES,
     TRANSITIONS,
     Assignment,
+    CredentialType,
     Institution,
     Opportunity,
     Shift,
@@ -77,6 +78,8 @@ class ShiftDetails:
     languages: tuple[str, ...] = ()
     description_ar: str = ""
     description_en: str = ""
+    # Credential types a volunteer must hold, verified and unexpired at the shift's start.
+    credential_type_ids: tuple[int, ...] = ()
 
     def reserved_places(self) -> dict[int, int]:
         """The reservations that ask for at least one place (zero rows dropped)."""
@@ -186,6 +189,15 @@ def _check_details(details: ShiftDetails) -> list[tuple[str | None, Any]]:
         errors.append(("priority", _l("Priority must be between 1 and 5.")))
     if any(language not in LANGUAGES for language in details.languages):
         errors.append(("languages", _l("Choose languages from the list.")))
+    if details.credential_type_ids:
+        ids = set(details.credential_type_ids)
+        known = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(CredentialType)
+            .where(CredentialType.id.in_(ids), CredentialType.active.is_(True))
+        )
+        if known != len(ids):
+            errors.append(("required_credentials", _l("Choose credentials from the list.")))
     for name in ("description_ar", "description_en"):
         if len(getattr(details, name)) > DESCRIPTION_MAX:
             errors.append((name, _l("Keep this under %(max)s characters.", max=DESCRIPTION_MAX)))
@@ -238,6 +250,9 @@ def _apply_details(shift: Shift, details: ShiftDetails) -> None:
     shift.languages = list(dict.fromkeys(details.languages))
     shift.description_ar = details.description_ar
     shift.description_en = details.description_en
+    wanted = sorted(set(details.credential_type_ids))
+    if [t.id for t in shift.required_credentials] != wanted:
+        shift.required_credentials = [db.session.get(CredentialType, i) for i in wanted]
 
 
 def _new_shift(
@@ -272,6 +287,7 @@ def _details_for_audit(details: ShiftDetails) -> dict[str, Any]:
         "min_age": details.min_age,
         "priority": details.priority,
         "languages": list(details.languages),
+        "credentials": sorted(set(details.credential_type_ids)),
     }
 
 

@@ -17,6 +17,7 @@ A file is written before the commit; if the transaction rolls back, the file is 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import secrets
 from collections.abc import Iterable
@@ -228,9 +229,12 @@ def send_upload(upload: UploadedFile, *, as_attachment: bool = False) -> Respons
 
         raise NotFound()
     name = upload.original_name or ("file" + EXTENSIONS.get(upload.content_type, ""))
+    # Files are small (a few MB at most): read whole, so no file handle outlives the response.
     response = send_file(
-        path,
+        io.BytesIO(path.read_bytes()),
         mimetype=upload.content_type,
+        etag=upload.sha256,
+        last_modified=upload.created_at,
         as_attachment=as_attachment,
         download_name=name,
         conditional=True,

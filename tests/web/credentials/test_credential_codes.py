@@ -6,27 +6,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from tests.web.credentials.helpers import give
 from web.extensions import db
-from web.models import CredentialType, VolunteerCredential
+from web.models import CredentialType
 from web.services.credentials import verified_credential_codes
-
-
-def credential_type(code: str) -> CredentialType:
-    return db.session.scalars(sa.select(CredentialType).where(CredentialType.code == code)).one()
-
-
-def give(user, code: str, status: str = "verified", expires_on: date | None = None, **kw):
-    row = VolunteerCredential(
-        volunteer_id=user.id,
-        credential_type_id=credential_type(code).id,
-        issued_on=kw.pop("issued_on", date(2025, 1, 1)),
-        expires_on=expires_on,
-        status=status,
-        rejection_reason="",
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row
 
 
 def test_the_migration_seeds_bilingual_credential_types(app):

@@ -76,8 +76,8 @@ def test_a_kind_accepts_only_its_types(app):
     assert caught.value.code == "type"
 
 
-def test_too_large_and_empty_files_are_refused_and_nothing_is_left(app):
-    app.config["UPLOAD_LIMITS"] = {"credential_document": 1024}
+def test_too_large_and_empty_files_are_refused_and_nothing_is_left(app, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_LIMITS", {"credential_document": 1024})
     folder = Path(app.config["UPLOAD_FOLDER"])
     before = set(folder.iterdir()) if folder.exists() else set()
     with pytest.raises(uploads.UploadError) as caught:
@@ -146,8 +146,8 @@ def test_send_upload_answers_with_the_sniffed_type_and_safe_headers(app):
         response.close()
 
 
-def test_upload_folder_inside_static_is_refused(app):
-    app.config["UPLOAD_FOLDER"] = str(Path(app.static_folder) / "uploads")
+def test_upload_folder_inside_static_is_refused(app, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(Path(app.static_folder) / "uploads"))
     with pytest.raises(RuntimeError):
         uploads.upload_folder()
 

@@ -190,6 +190,22 @@ ROUTES: dict[str, Access] = {
     "programmes.decide": Access(roles=COORDINATION),
     "programmes.accreditation": Access(roles=COORDINATION),
     "programmes.withdraw": volunteer_object(),
+    # accreditation (credentials) and the calendar feed
+    "credentials.mine": VOLUNTEER_SELF,
+    "credentials.remove": volunteer_object(),
+    "credentials.document": Access(
+        roles=("volunteer", "coordinator", "admin"),
+        note="the owner and coordinators of the owner's governorate; never managers",
+    ),
+    "credentials.queue": Access(roles=COORDINATION, owned=False),
+    "credentials.verify": Access(roles=COORDINATION),
+    "credentials.reject": Access(roles=COORDINATION),
+    "calendar.settings": VOLUNTEER_SELF,
+    "calendar.new_link": VOLUNTEER_SELF,
+    "calendar.revoke": VOLUNTEER_SELF,
+    "calendar.feed": Access(
+        roles=EVERYONE, owned=False, note="no login: the random token is the key (404 otherwise)"
+    ),
     # admin
     "admin.users": Access(roles=("admin",), owned=False),
     "admin.user_new": Access(roles=("admin",), owned=False),
@@ -413,6 +429,35 @@ def _enrolment(world: World) -> int:
     return programmes.apply(world.other["volunteer"], cohort, "I play football").id
 
 
+def _credential(world: World) -> int:
+    import io
+
+    from web.extensions import db
+    from web.models import CredentialType, VolunteerCredential
+    from web.services import uploads
+
+    owner = world.other["volunteer"]
+    document = uploads.save_upload(io.BytesIO(b"%PDF-1.4 other"), "credential_document")
+    kind = db.session.scalars(db.select(CredentialType).order_by(CredentialType.id)).first()
+    credential = VolunteerCredential(
+        volunteer_id=owner.id,
+        credential_type_id=kind.id,
+        issued_on=date.today() - timedelta(days=30),
+        status="pending",
+        document=document,
+        rejection_reason="",
+    )
+    db.session.add(credential)
+    db.session.commit()
+    return credential.id
+
+
+def _feed_token(world: World) -> str:
+    from web.services import calendar_feed
+
+    return calendar_feed.issue_token(world.other["volunteer"])
+
+
 ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "filename": lambda world: "css/app.css",
     "user_id": lambda world: world.other["volunteer"].id,
@@ -435,4 +480,6 @@ ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "programme_id": _programme,
     "cohort_id": _cohort,
     "enrolment_id": _enrolment,
+    "credential_id": _credential,
+    "feed_token": _feed_token,
 }

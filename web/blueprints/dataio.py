@@ -14,7 +14,7 @@ from web.authz import role_required
 from web.extensions import db
 from web.forms.auth import PostForm
 from web.forms.dataio import KIND_LABELS, ConfirmForm, ImportForm
-from web.i18n import current_language
+from web.i18n import current_language, list_separator
 from web.models import IMPORT_KINDS, DataImport, utcnow
 from web.security import large_upload
 from web.services import columns, exports, imports
@@ -74,11 +74,22 @@ def upload() -> Response | tuple[str, int]:
         return _index(form, status=400)
     storage = form.file.data
     data = storage.read(imports.max_bytes() + 1)
+    ignored: list[str] = []
     try:
-        pending = imports.upload(current_user, form.kind.data, data, storage.filename or "")
+        pending = imports.upload(
+            current_user, form.kind.data, data, storage.filename or "", ignored
+        )
     except imports.ImportFileError as exc:
         db.session.rollback()
         return _index(form, error=str(exc.message), status=exc.status)
+    if ignored:
+        flash(
+            _(
+                "These columns were not recognised and are ignored: %(columns)s",
+                columns=list_separator().join(ignored),
+            ),
+            "warning",
+        )
     return redirect(url_for("dataio.preview", import_id=pending.id))
 
 

@@ -584,11 +584,18 @@ def may_import(user: User) -> bool:
     return user.role in ("coordinator", "admin")
 
 
-def upload(actor: User, kind: str, data: bytes, filename: str) -> DataImport:
-    """Parse a file and keep its rows as a pending import of ``actor`` (nothing else written)."""
+def upload(
+    actor: User, kind: str, data: bytes, filename: str, ignored: list[str] | None = None
+) -> DataImport:
+    """Parse a file and keep its rows as a pending import of ``actor`` (nothing else written).
+
+    ``ignored``, when given, receives the column names that were not recognised.
+    """
     if not may_import(actor):
         raise ImportFileError(_l("Only coordinators and admins import files."), 403)
     parsed = parse_file(kind, data, filename)
+    if ignored is not None:
+        ignored.extend(parsed.ignored_headers)
     now = utcnow()
     hours = int(current_app.config.get("IMPORT_TTL_HOURS", DEFAULT_TTL_HOURS))
     pending = DataImport(

@@ -412,3 +412,12 @@ def test_shift_times_are_in_the_institutions_zone(app, client, factory, login_as
         day.year, day.month, day.day, 16, tzinfo=ZoneInfo("Asia/Dubai")
     )
     assert shift.ends_at.astimezone(ZoneInfo("Asia/Dubai")).time() == time(18, 30)
+
+
+def test_unknown_columns_are_named_and_ignored(app, client, login_as, coordinator):
+    login_as(coordinator)
+    csv = "Full name,Mobile phone,Favourite colour\nMona,01012345678,blue\n"
+    response = upload(client, "volunteers", csv)
+    page = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
+    assert "These columns were not recognised and are ignored: Favourite colour" in page
+    assert "The row is ready" in page

@@ -35,7 +35,16 @@ from benchmarks.peers.common import fill_score
 
 SIZES = ((1000, 300), (3000, 900), (10000, 3000), (30000, 9000), (100000, 30000))
 SMALL = SIZES[:2]
-METHODS = ("ours", "greedy", "naive")
+METHODS = ("ours", "ours-travel", "greedy", "naive")
+TRAVEL_ONLY_MAX_VOLUNTEERS = 10_000  # ours-travel runs where the naive peer is attempted
+TRAVEL_ONLY_WEIGHTS = {
+    "previous": 0,
+    "preferences": 0,
+    "same_institution": 0,
+    "travel": 1,
+    "fairness": 0,
+    "reliability": 0,
+}
 SPEEDUP_SIZE = (3000, 900)
 ROOT = Path(__file__).resolve().parent.parent
 NAIVE_MEMORY_BYTES = 12 * 1024**3  # the naive model is stopped beyond this address space
@@ -335,8 +344,9 @@ def write_doc(
         f = run.figures
         bound = bounds.get(run.size)
         ratio = f"{f['filled'] / bound:.4f}" if bound else "–"
-        shown_bound = f"{f['upper_bound']:,}" if run.method == "ours" else "–"
-        status = f["status"] if run.method == "ours" else run.stats.get("fill_status", "–")
+        ours = run.method.startswith("ours")
+        shown_bound = f"{f['upper_bound']:,}" if ours else "–"
+        status = f["status"] if ours else run.stats.get("fill_status", "–")
         served = f"{f['served']:,} ({100 * f['served'] / max(1, f['offered']):.0f} %)"
         lines.append(
             f"| {size} | {run.method} | {run.wall_s:.1f} | {run.peak_mb:,.0f} | "
@@ -354,6 +364,10 @@ def write_doc(
         "",
         "## How to read the table",
         "",
+        "- **ours-travel**: ours on the same problem with `settings.weights` set to travel "
+        "only (the naive peer's objective: fill, then total km), where the naive peer runs; "
+        "**ours** uses the default weights, which also trade km for preferences (up to 12 km "
+        "for a preferred institution), fairness and the other goals.",
         "- **wall s**: the whole subprocess, from interpreter start through parsing the problem "
         "file to the written solution file. **peak MB**: the child's maximum resident set "
         "(`wait4` rusage `ru_maxrss`).",
@@ -516,13 +530,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             limit = args.limits.get((n, m), args.time_limit)
             timeout: float | None = max(600.0, 10 * limit)
             memory = None
-            if method == "ours":
+            if method == "ours-travel" and n > TRAVEL_ONLY_MAX_VOLUNTEERS:
+                continue
+            if method in ("ours", "ours-travel"):
+                source = problem_path
+                if method == "ours-travel":
+                    # the same problem with the naive peer's objective: fill, then travel
+                    source = work / f"problem-{tag}-s{args.seed}-travel.json"
+                    doc = json.loads(problem_path.read_text())
+                    doc.setdefault("settings", {})["weights"] = dict(TRAVEL_ONLY_WEIGHTS)
+                    source.write_text(json.dumps(doc))
                 cmd = [
                     py,
                     "-m",
                     "matcher",
                     "solve",
-                    str(problem_path),
+                    str(source),
                     "-o",
                     str(out),
                     "--time-limit",

@@ -88,10 +88,14 @@ def solve_component(
     deterministic_time: float,
     deadline: float,
     fill_only: bool = False,
+    hold_levels: dict[int, int] | None = None,
 ) -> ComponentResult:
     """Solve the component: maximise fill (by priority level), then minimise secondary costs.
 
-    With `fill_only` (neighbourhood searches) only the lexicographic fill is optimised.
+    With `fill_only` (neighbourhood searches) only the lexicographic fill is optimised. With
+    `hold_levels` (level -> places, those of the hint, known to be the most places) the fill
+    phases are skipped: the places of each level are held at least there and the whole time
+    goes to the secondary costs.
     """
     model = cp_model.CpModel()
     n_pairs = len(m.pair_vol)
@@ -196,7 +200,12 @@ def solve_component(
     )
     fill_proven = True
     fill_bound: float | None = None
-    if len(levels) > 1 and not fill_only:
+    if hold_levels is not None:
+        for lv in levels:
+            if hold_levels.get(lv, 0):
+                model.add(sum(level_terms[lv]) >= hold_levels[lv])
+        phases = []
+    if len(levels) > 1 and not fill_only and hold_levels is None:
         # the most places regardless of priority: a proven bound on the component's fill
         model.maximize(sum(t for lv in levels for t in level_terms[lv]))
         params.max_time_in_seconds = max(deadline - time.perf_counter(), 0.01)
@@ -224,8 +233,12 @@ def solve_component(
             fill_bound = solver.best_objective_bound
         model.add(expr >= value)
         _rehint(model, solver, x, xl)
-    arcs = [a for a in range(len(x)) if solver.boolean_value(x[a])]
-    locked_arcs = [a for a in range(len(xl)) if solver.boolean_value(xl[a])]
+    if phases:
+        arcs = [a for a in range(len(x)) if solver.boolean_value(x[a])]
+        locked_arcs = [a for a in range(len(xl)) if solver.boolean_value(xl[a])]
+    else:
+        arcs = sorted(m.hint_arcs)
+        locked_arcs = sorted(m.hint_locked_arcs)
 
     if fill_only:
         return ComponentResult(
@@ -282,7 +295,8 @@ def solve_component(
             cost_terms.append(m.same_institution_unit * (sum(zs) + len(fixed) - u))
     secondary_proven = True
     if cost_terms:
-        params.max_deterministic_time = max(deterministic_time * (1 - FILL_SHARE), 0.05)
+        share = 1.0 if hold_levels is not None else 1 - FILL_SHARE
+        params.max_deterministic_time = max(deterministic_time * share, 0.05)
         model.minimize(sum(cost_terms))
         params.max_time_in_seconds = max(deadline - time.perf_counter(), 0.01)
         status = solver.solve(model)

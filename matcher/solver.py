@@ -43,6 +43,8 @@ DEFAULT_TIME_LIMIT_S = 30.0
 CPSAT_MAX_PAIRS = 3000  # components short of their flow bound get CP-SAT up to this size
 CPSAT_SECONDARY_MAX_PAIRS = 1500  # ... and those whose secondary optimum is not proven
 CPSAT_TOTAL_PAIRS = 60000  # at most this many pairs over all CP-SAT components of one solve
+CPSAT_SECONDARY_ONLY_MAX_PAIRS = 40000  # fill proven: secondary costs by CP-SAT up to this size
+CPSAT_SECONDARY_DTIME_PER_PAIR = 0.0002  # ... with this deterministic time per pair
 LNS_ROUNDS = 40  # neighbourhoods searched around places short of the flow bound
 LNS_MAX_PAIRS = 600  # candidate pairs per neighbourhood
 LNS_DTIME = 0.1  # deterministic time per neighbourhood
@@ -208,6 +210,42 @@ def solve(
         proven_secondary[c] = res.secondary_proven
     if selected:
         say(f"cp-sat: {len(selected)} components ({elapsed():.1f} s)")
+
+    # bigger components whose fill is proven: CP-SAT on the secondary costs alone, fill held
+    chosen = set(selected)
+    second = [
+        c
+        for c in range(len(comps))
+        if c not in chosen
+        and not proven_secondary[c]
+        and filled_by_comp[c] >= bound[c]
+        and 0 < comps[c].n_pairs <= CPSAT_SECONDARY_ONLY_MAX_PAIRS
+    ]
+    second.sort(key=lambda c: (comps[c].n_pairs, c))
+    done_second = 0
+    for c in second:
+        if time.perf_counter() >= deadline:
+            break
+        dtime = min(
+            max(0.0, limit * CPSAT_SHARE - elapsed()),
+            CPSAT_DTIME_BASE + CPSAT_SECONDARY_DTIME_PER_PAIR * comps[c].n_pairs,
+        )
+        if dtime < 0.2:
+            break
+        res = state.solve_component(
+            prep,
+            comps[c],
+            seed=seed,
+            workers=threads,
+            dtime=dtime,
+            deadline=deadline,
+            hold_fill=True,
+        )
+        proven_secondary[c] = res.secondary_proven
+        done_second += 1
+    if done_second:
+        say(f"cp-sat secondary costs: {done_second} components ({elapsed():.1f} s)")
+        selected.extend(second[:done_second])
 
     assignments, overflow = state.assignments(prep)
     filled = len(assignments)
@@ -1248,6 +1286,7 @@ class _State:
         workers: int,
         dtime: float,
         deadline: float,
+        hold_fill: bool = False,
     ) -> _cpsat.ComponentResult:
         pairs = comp.pairs
         local = {int(p): i for i, p in enumerate(pairs.tolist())}
@@ -1305,8 +1344,22 @@ class _State:
             hint_arcs=hint_arcs,
             hint_locked_arcs=hint_locked,
         )
+        hold: dict[int, int] | None = None
+        if hold_fill:
+            hold = defaultdict(int)
+            for p in pairs.tolist():
+                if p in self.pair_pos:
+                    hold[int(prep.level[prep.ps[p]])] += 1
+            for lk in comp.locked.tolist():
+                if lk in self.locked_pos:
+                    hold[int(prep.level[prep.lk_s[lk]])] += 1
         res = _cpsat.solve_component(
-            model, seed=seed, workers=workers, deterministic_time=dtime, deadline=deadline
+            model,
+            seed=seed,
+            workers=workers,
+            deterministic_time=dtime,
+            deadline=deadline,
+            hold_levels=hold,
         )
         new_pairs = [int(prep.a_pair[int(sel[i])]) for i in res.arcs]
         new_locked = [int(prep.la_lock[int(lsel[i])]) for i in res.locked_arcs]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -189,7 +190,7 @@ def test_runner_measures_ours_with_its_limit_for_the_size(tmp_path) -> None:
             "--sizes",
             "150x40",
             "--methods",
-            "ours",
+            "ours,ours-travel",
             "--time-limit-for",
             "150x40=7",
             "--workdir",
@@ -201,8 +202,10 @@ def test_runner_measures_ours_with_its_limit_for_the_size(tmp_path) -> None:
     assert code == 0
     text = doc.read_text()
     assert "150 x 40: `--time-limit 7`" in text
-    rows = [line for line in text.splitlines() if line.startswith("| 150 x 40 | ours |")]
-    assert len(rows) == 1 and rows[0].split("|")[-3].strip() == "0"
+    rows = [line for line in text.splitlines() if line.startswith("| 150 x 40 | ours")]
+    assert len(rows) == 2 and all(row.split("|")[-3].strip() == "0" for row in rows)
+    travel = json.loads((tmp_path / "problem-150x40-s1-travel.json").read_text())
+    assert travel["settings"]["weights"] == runner.TRAVEL_ONLY_WEIGHTS
 
 
 def test_runner_measures_peers_in_subprocesses_and_writes_the_doc(tmp_path) -> None:

@@ -332,3 +332,30 @@ def test_neighbourhood_search_on_a_large_component_is_valid_and_deterministic():
     assert first.metrics.upper_bound <= first.metrics.extra["flow_bound"]
     second = solve(problem, time_limit=120, threads=2)
     assert second.to_dict()["assignments"] == first.to_dict()["assignments"]
+
+
+def test_secondary_costs_of_a_fill_proven_component_by_cp_sat_alone(monkeypatch):
+    import matcher.solver as solver_module
+
+    # only the secondary-only phase may run CP-SAT here
+    monkeypatch.setattr(solver_module, "CPSAT_MAX_PAIRS", 0)
+    monkeypatch.setattr(solver_module, "CPSAT_SECONDARY_MAX_PAIRS", 0)
+    far = make_institution("inst-1", lat=30.04, lon=31.24)
+    near = make_institution("inst-2", lat=30.05, lon=31.23)
+    shifts = (
+        make_shift("a", start=at(9), end=at(12)),
+        make_shift("b", institution_id="inst-2", start=at(11), end=at(14)),
+        make_shift("c", start=at(13), end=at(16)),
+    )
+    # the relaxation takes b (nearest) and c, which clash: the repair breaks the roster, the
+    # chains restore two places (a and c), and only CP-SAT proves the cost optimal
+    problem = make_problem(
+        institutions=(far, near), volunteers=(make_volunteer("v1"),), shifts=shifts
+    )
+    messages: list[str] = []
+    solution = solve(problem, threads=1, progress=messages.append)
+    assert any(m.startswith("repair:") for m in messages)
+    assert any(m.startswith("cp-sat secondary costs: 1 components") for m in messages)
+    assert {a.shift_id for a in solution.assignments} == {"a", "c"}
+    assert solution.metrics.status == "OPTIMAL"
+    assert check_solution(problem, solution) == []

@@ -83,3 +83,23 @@ ENROLMENT_STATUS_LABELS = {
     "rejected": _l("Not accepted"),
     "withdrawn": _l("Withdrawn"),
 }
+# How serious a monitoring report is (web.models.SEVERITIES).
+SEVERITY_LABELS = {
+    "none": _l("No concern"),
+    "minor": _l("Minor concern"),
+    "serious": _l("Serious violation"),
+    "critical": _l("Critical: someone is in danger"),
+}
+# Where a monitoring report is in its workflow (web.models.REPORT_STATUSES).
+REPORT_STATUS_LABELS = {
+    "submitted": _l("Submitted"),
+    "under_review": _l("Under review"),
+    "referred": _l("Referred"),
+    "closed": _l("Closed"),
+}
+# A checklist answer.
+CHECK_ANSWER_LABELS = {
+    "yes": _l("Yes"),
+    "no": _l("No"),
+    "not_seen": _l("Could not check"),
+}

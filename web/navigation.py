@@ -21,6 +21,7 @@ _LINKS = {
         ("volunteer.my_shifts", _l("My shifts")),
         ("attendance.my_hours", _l("My hours")),
         ("programmes.index", _l("Programmes")),
+        ("monitoring.visits", _l("Monitoring visits")),
         ("volunteer.availability", _l("Availability")),
         ("guide.index", _l("Service guide")),
         ("credentials.mine", _l("My credentials")),
@@ -40,6 +41,7 @@ _LINKS = {
         ("credentials.queue", _l("Credentials to verify")),
         ("matching.history", _l("Matching runs")),
         ("programmes.index", _l("Programmes")),
+        ("monitoring.reports", _l("Monitoring reports")),
         ("dataio.index", _l("Import and export")),
         ("opportunities.browse", _l("Opportunities")),
         ("auth.account", _l("Account")),
@@ -52,7 +54,9 @@ _LINKS = {
         ("credentials.queue", _l("Credentials to verify")),
         ("matching.history", _l("Matching runs")),
         ("programmes.index", _l("Programmes")),
+        ("monitoring.reports", _l("Monitoring reports")),
         ("admin.users", _l("Staff accounts")),
+        ("monitoring.roles", _l("Monitoring role")),
         ("sms.outbox", _l("Messages")),
         ("dataio.index", _l("Import and export")),
         ("manager.dashboard", _l("Institutions")),
@@ -65,7 +69,18 @@ def nav_links() -> list[tuple[str, str]]:
     """Links for the current user's role, keeping only endpoints the app has."""
     role = current_user.role if current_user.is_authenticated else "anonymous"
     views = current_app.view_functions
-    return [(endpoint, str(label)) for endpoint, label in _LINKS[role] if endpoint in views]
+    return [
+        (endpoint, str(label))
+        for endpoint, label in _LINKS[role]
+        if endpoint in views and _shown(endpoint)
+    ]
+
+
+def _shown(endpoint: str) -> bool:
+    """Links only some users of a role may follow."""
+    if endpoint == "monitoring.reports":
+        return bool(getattr(current_user, "is_monitoring_coordinator", False))
+    return True
 
 
 def safe_next(target: str | None) -> str | None:

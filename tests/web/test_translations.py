@@ -378,6 +378,57 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
         document,
     )
     calendar_token = calendar_feed.issue_token(volunteer)
+    # Monitoring: a visit (a shift of a monitoring-visits cohort) the volunteer went on, and
+    # their report with a photo, which the coordinator (given the monitoring role) reads.
+    import io
+
+    from web.models import MonitoringReport, MonitoringReportPhoto
+    from web.services import programmes as programme_service
+    from web.services import uploads
+
+    coordinator.can_monitor = True
+    visits = programme_service.create_programme(
+        admin,
+        programme_service.ProgrammeInput(
+            kind="monitoring_visits",
+            governorate_id=institution.governorate_id,
+            name_ar="زيارات",
+            name_en="Care home visits",
+            institution_ids=(institution.id,),
+        ),
+    )
+    visit_cohort = programme_service.create_cohort(
+        admin,
+        visits,
+        programme_service.CohortInput("", "Monitors", date.today(), date.today(), 5),
+    )
+    visit_opportunity = programme_service.cohort_opportunity(admin, visit_cohort, institution)
+    db.session.commit()
+    visit = factory.shift(
+        visit_opportunity, start=datetime.now(UTC) - timedelta(hours=2), hours=1, needed=1
+    )
+    db.session.add(Assignment(shift_id=visit.id, volunteer_id=volunteer.id, state="confirmed"))
+    visit.open_taken = 1
+    photo = uploads.save_upload(
+        io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32),
+        "report_photo",
+        owner=volunteer,
+        original_name="visit.png",
+    )
+    report = MonitoringReport(
+        author_id=volunteer.id,
+        institution_id=institution.id,
+        shift_id=visit.id,
+        visited_at=visit.starts_at,
+        institution_kind=institution.kind,
+        checklist={"food_water": "no", "schooling": "yes"},
+        notes="12",
+        severity="serious",
+        status="submitted",
+    )
+    report.photos.append(MonitoringReportPhoto(upload=photo))
+    db.session.add(report)
+    db.session.commit()
     users = {
         "anonymous": None,
         "volunteer": volunteer,
@@ -403,6 +454,9 @@ def build_world(client, factory, login_as) -> tuple[dict[str, Any], dict[str, in
         "programme_id": programme.id,
         "cohort_id": cohort.id,
         "credential_id": credential.id,
+        "visit_id": visit.id,
+        "report_id": report.id,
+        "photo_id": report.photos[0].id,
     }
     return users, ids
 
@@ -446,6 +500,7 @@ def test_every_page_renders_in_arabic_and_english(app, client, factory, login_as
                 if status != 200 and not 400 <= status < 500:
                     continue
                 if response.mimetype != "text/html":
+                    response.close()  # a file sent from disk (a report photo) holds it open
                     if status == 200:  # a download (CSV, Excel...)
                         shown[endpoint].add(role)
                     continue

@@ -11,6 +11,7 @@ from web.blueprints.dataio import bp as dataio_bp
 from web.blueprints.guide import bp as guide_bp
 from web.blueprints.manager import bp as manager_bp
 from web.blueprints.matching import bp as matching_bp
+from web.blueprints.monitoring import bp as monitoring_bp
 from web.blueprints.opportunities import bp as opportunities_bp
 from web.blueprints.privacy import bp as privacy_bp
 from web.blueprints.programmes import bp as programmes_bp
@@ -36,4 +37,5 @@ BLUEPRINTS = [
     programmes_bp,
     credentials_bp,
     calendar_bp,
+    monitoring_bp,
 ]

@@ -34,6 +34,14 @@ from web.models.messaging import (
     OutboundMessage,
     PhoneVerification,
 )
+from web.models.monitoring import (
+    CHECK_ANSWERS,
+    REPORT_STATUSES,
+    SEVERITIES,
+    MonitoringReport,
+    MonitoringReportEvent,
+    MonitoringReportPhoto,
+)
 from web.models.opportunity import (
     GENDER_RULES,
     Opportunity,
@@ -65,6 +73,7 @@ from web.models.volunteer import (
 __all__ = [
     "ACTIVE_RUN_STATUSES",
     "CERTIFICATE_LANGUAGES",
+    "CHECK_ANSWERS",
     "COHORT_STATUSES",
     "CREDENTIAL_STATUSES",
     "ENROLMENT_STATUSES",
@@ -75,10 +84,12 @@ __all__ = [
     "INSTITUTION_KINDS",
     "LANGUAGES",
     "PROGRAMME_KINDS",
+    "REPORT_STATUSES",
     "RESET_CHANNELS",
     "ROLES",
     "RUN_STATUSES",
     "SCOPE_KINDS",
+    "SEVERITIES",
     "SOURCES",
     "STAFF_ROLES",
     "STATES",
@@ -102,6 +113,9 @@ __all__ = [
     "MatchingRun",
     "MatchingSchedule",
     "MessagingContact",
+    "MonitoringReport",
+    "MonitoringReportEvent",
+    "MonitoringReportPhoto",
     "Opportunity",
     "OpportunityInterest",
     "OutboundMessage",

@@ -206,6 +206,18 @@ ROUTES: dict[str, Access] = {
     "calendar.feed": Access(
         roles=EVERYONE, owned=False, note="no login: the random token is the key (404 otherwise)"
     ),
+    # monitoring: a report is its author's and the monitoring coordinators' only (404 to anyone
+    # else, the institution's managers included: tests/web/programmes/test_monitoring.py)
+    "monitoring.visits": VOLUNTEER_SELF,
+    "monitoring.report_new": volunteer_object(),
+    "monitoring.reports": Access(
+        roles=COORDINATION, owned=False, note="403 without the monitoring role; scope filtered"
+    ),
+    "monitoring.report": Access(roles=("volunteer", *COORDINATION)),
+    "monitoring.photo": Access(roles=("volunteer", *COORDINATION)),
+    "monitoring.move": Access(roles=COORDINATION),
+    "monitoring.roles": Access(roles=("admin",), owned=False),
+    "monitoring.role_toggle": Access(roles=("admin",)),
     # admin
     "admin.users": Access(roles=("admin",), owned=False),
     "admin.user_new": Access(roles=("admin",), owned=False),
@@ -458,6 +470,62 @@ def _feed_token(world: World) -> str:
     return calendar_feed.issue_token(world.other["volunteer"])
 
 
+def _visit(world: World) -> int:
+    """A monitoring visit (a past shift of a monitoring cohort) the other volunteer went on."""
+    from datetime import UTC, datetime
+
+    from web.extensions import db
+    from web.models import Assignment
+    from web.services import programmes
+
+    coordinator = world.other["coordinator"]
+    programme = programmes.create_programme(
+        coordinator,
+        programmes.ProgrammeInput(
+            kind="monitoring_visits",
+            governorate_id=world.other_institution.governorate_id,
+            name_en="Alexandria visits",
+            institution_ids=(world.other_institution.id,),
+        ),
+    )
+    cohort = programmes.create_cohort(
+        coordinator,
+        programme,
+        programmes.CohortInput("", "Monitors", date.today(), date.today(), 3),
+    )
+    opportunity = programmes.cohort_opportunity(coordinator, cohort, world.other_institution)
+    db.session.commit()
+    start = datetime.now(UTC) - timedelta(hours=2)
+    shift = world.factory.shift(opportunity, start=start, hours=1, needed=1)
+    db.session.add(
+        Assignment(shift_id=shift.id, volunteer_id=world.other["volunteer"].id, state="confirmed")
+    )
+    shift.open_taken = 1
+    db.session.commit()
+    return shift.id
+
+
+def _report(world: World) -> int:
+    """The other volunteer's report of their visit, with a photo."""
+    import io
+
+    from web.models import Shift
+    from web.services import monitoring
+
+    shift = world.obj(Shift, "visit_id")
+    photo = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    photo.filename = "room.png"  # type: ignore[attr-defined]
+    answers = {code: "yes" for code, _label in monitoring.checklist_for(shift.institution.kind)}
+    data = monitoring.ReportInput(answers=answers, notes="", severity="minor", photos=[photo])
+    return monitoring.file_report(world.other["volunteer"], shift, data).id
+
+
+def _report_photo(world: World) -> int:
+    from web.models import MonitoringReport
+
+    return world.obj(MonitoringReport, "report_id").photos[0].id
+
+
 ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "filename": lambda world: "css/app.css",
     "user_id": lambda world: world.other["volunteer"].id,
@@ -482,4 +550,7 @@ ARGUMENTS: dict[str, Callable[[World], Any]] = {
     "enrolment_id": _enrolment,
     "credential_id": _credential,
     "feed_token": _feed_token,
+    "visit_id": _visit,
+    "report_id": _report,
+    "photo_id": _report_photo,
 }

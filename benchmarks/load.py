@@ -209,6 +209,8 @@ def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.
         "gthread",
         "--bind",
         f"127.0.0.1:{port}",
+        "--keep-alive",
+        "5",
         "--preload",  # load the app once, before the workers fork: they answer at once
         "--log-level",
         "warning",
@@ -274,15 +276,23 @@ class Browser:
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         started = time.perf_counter()
-        try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-        except (OSError, http.client.HTTPException):
-            self.results.add(page, (time.perf_counter() - started) * 1000, False)
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            return 0, "", ""
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                text = response.read().decode("utf-8", "replace")
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                self.connection.close()
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                # Like a browser: a kept-alive connection the server closed meanwhile is
+                # retried once on a new one; any other failure is an error.
+                stale = isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError)
+                if attempt == 1 and stale:
+                    continue
+                self.results.add(page, (time.perf_counter() - started) * 1000, False)
+                self.results.count(f"{page}: {type(exc).__name__}")
+                return 0, "", ""
         elapsed = (time.perf_counter() - started) * 1000
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
@@ -290,6 +300,8 @@ class Browser:
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
         ok = response.status < 400 or (page == "sign-up" and response.status == 409)
         self.results.add(page, elapsed, ok)
+        if not ok:
+            self.results.count(f"{page}: HTTP {response.status}")
         return response.status, text, response.getheader("Location") or ""
 
     def log_in(self, phone: str) -> bool:
@@ -387,7 +399,7 @@ def write_report(args: argparse.Namespace, results: Results, extra: dict[str, ob
         "",
         f"- Throughput: {len(browsing) / args.seconds:.1f} requests/s; "
         f"mean {statistics.fmean(browsing) if browsing else 0:.1f} ms.",
-        f"- Sign-up answers: {dict(sorted(results.outcomes.items()))}.",
+        f"- Outcomes (sign-up answers and any error): {dict(sorted(results.outcomes.items()))}.",
         f"- Assignments in the database afterwards: {extra['states']}.",
         f"- Overbooked shifts: **{extra['overbooked']}**; shifts whose place counter disagrees "
         f"with the assignments holding places: **{extra['miscounted']}**.",

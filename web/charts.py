@@ -65,15 +65,18 @@ class Chart:
     baseline: float = 0.0
 
 
-def nice_ceiling(value: float) -> float:
-    """A round number at least ``value`` for the top of the axis (1, 2, 2.5, 5 times 10^n)."""
-    if value <= 0:
+def nice_ceiling(value: float, whole: bool = True) -> float:
+    """The top of the axis: GRID_LINES times a round step (1, 2, 2.5, 5 x 10^n) so that every grid
+    line has a short label; with ``whole`` the step is at least 1 (counts and hours)."""
+    raw = max(value, 0.0) / GRID_LINES
+    if whole:
+        raw = max(raw, 1.0)
+    elif raw <= 0:
         return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude  # pragma: no cover - the loop always returns
+    magnitude = 10 ** math.floor(math.log10(raw))
+    steps = (1, 2, 2.5, 5, 10) if magnitude >= 10 or not whole else (1, 2, 5, 10)
+    step = next(s * magnitude for s in steps if raw <= s * magnitude + 1e-9)
+    return step * GRID_LINES
 
 
 def column_chart(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, render_template
 from werkzeug.wrappers import Response
 
+from web.labels import KIND_LABELS
 from web.services import guide as service
 
 bp = Blueprint("guide", __name__, url_prefix="/guide")
@@ -17,6 +18,11 @@ def _map_settings() -> dict[str, object]:
         "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION") or "",
         "max_zoom": int(current_app.config.get("MAP_MAX_ZOOM") or 18),
     }
+
+
+@bp.context_processor
+def _template_helpers() -> dict[str, object]:
+    return {"kind_labels": KIND_LABELS}
 
 
 @bp.get("")

@@ -6,7 +6,10 @@ from web.charts import HEIGHT, WIDTH, Series, column_chart, nice_ceiling
 
 
 def test_nice_ceiling():
-    assert [nice_ceiling(v) for v in (0, 0.3, 1, 7, 11, 26, 2400)] == [1, 0.5, 1, 10, 20, 50, 2500]
+    values = (0, 1, 4, 7, 11, 22, 54, 100, 2400)
+    assert [nice_ceiling(v) for v in values] == [4, 4, 4, 8, 20, 40, 80, 100, 4000]
+    assert nice_ceiling(0.3, whole=False) == 0.4
+    assert nice_ceiling(0, whole=False) == 1.0
 
 
 def chart(rtl: bool):
@@ -21,7 +24,7 @@ def chart(rtl: bool):
 
 def test_bars_scale_to_the_axis_and_describe_every_value():
     ltr = chart(rtl=False)
-    assert [label.text for label in ltr.grid] == ["0", "5", "10", "15", "20"]
+    assert [label.text for label in ltr.grid] == ["0", "5", "10", "15", "20"]  # 20 = 4 x 5
     assert len(ltr.bars) == 5  # the missing value draws nothing
     needed_w2 = ltr.bars[2]
     assert needed_w2.height > 0 and needed_w2.y >= 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from web.extensions import db
 from web.models import (
     Assignment,
     AvailabilityRule,
+    CredentialType,
     Governorate,
     Institution,
     MatchingSchedule,
@@ -25,7 +27,9 @@ from web.models import (
     ShiftSeries,
     ShiftSkillRequirement,
     Skill,
+    UploadedFile,
     User,
+    VolunteerCredential,
     VolunteerProfile,
     utcnow,
 )
@@ -343,6 +347,10 @@ def wipe() -> None:
     demo still has its nightly schedule.
     """
     db.session.rollback()
+    from web.services.uploads import path_of
+
+    for upload in db.session.scalars(sa.select(UploadedFile)):
+        path_of(upload).unlink(missing_ok=True)  # the files of the rows about to go
     tables = [t for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
@@ -466,6 +474,7 @@ class _Builder:
         self.build_institutions()
         self.build_opportunities()
         self.build_volunteers()
+        self.credentials()
         self.sign_ups()
         self.interests()
         self.attendance()
@@ -635,6 +644,60 @@ class _Builder:
             db.session.add(profile)
             self.volunteers.append(user)
 
+    def credentials(self) -> None:
+        """Accreditation to try: volunteer 1 holds a verified first-aid certificate and a child
+        safeguarding training waiting for verification; the first opportunity of Dar Al Amal needs
+        that training and its second the first-aid certificate; a quarter of the other volunteers
+        near Cairo hold both, verified; one first-aid certificate expires within the month."""
+        from web.services import uploads
+
+        db.session.flush()
+        types = {t.code: t for t in db.session.scalars(sa.select(CredentialType))}
+        reviewer = db.session.scalar(sa.select(User).where(User.email == f"coordinator@{DOMAIN}"))
+        home = self.institutions[0]
+        guarded = sorted({s.opportunity for s in self.shifts if s.institution is home}, key=id)
+        guarded.sort(key=lambda o: o.title_en)
+        for opportunity, code in zip(guarded, ("child_safeguarding", "first_aid"), strict=False):
+            for shift in self.shifts:
+                if shift.opportunity is opportunity:
+                    shift.required_credentials = [types[code]]
+
+        def give(user: User, code: str, status: str, expires_in: int | None) -> None:
+            kind = types[code]
+            document = uploads.save_upload(
+                io.BytesIO(_demo_pdf(f"{kind.name_en} - {user.email}")),
+                "credential_document",
+                owner=user,
+                original_name=f"{code}.pdf",
+            )
+            issued = self.today - timedelta(days=self.rng.randint(30, 300))
+            db.session.add(
+                VolunteerCredential(
+                    volunteer=user,
+                    credential_type=kind,
+                    issued_on=issued,
+                    expires_on=None if expires_in is None else self.today + timedelta(expires_in),
+                    status=status,
+                    document=document,
+                    reviewed_by=reviewer if status != "pending" else None,
+                    reviewed_at=self.now if status != "pending" else None,
+                    rejection_reason="",
+                )
+            )
+
+        first = self.volunteers[0]
+        give(first, "first_aid", "verified", 365)
+        give(first, "child_safeguarding", "pending", 730)
+        near = [
+            v
+            for v in self.volunteers[1:]
+            if v.profile is not None and v.profile.governorate is home.governorate
+        ]
+        for n, user in enumerate(near):
+            if n % 4 == 0:
+                give(user, "child_safeguarding", "verified", 540)
+                give(user, "first_aid", "verified", 20 if n == 0 else 365)
+
     def sign_ups(self) -> None:
         """Some volunteers sign up for upcoming shifts near them, through the sign-up rules."""
         db.session.flush()
@@ -756,6 +819,33 @@ class _Builder:
                             attendance.add_correction(
                                 manager, seat, -30, "انصرفت قبل نهاية الفترة بنصف ساعة بإذن المدير"
                             )
+
+
+def _demo_pdf(title: str) -> bytes:
+    """A one-page PDF naming a demo certificate (plain ASCII: the built-in Helvetica font)."""
+    text = "".join(ch for ch in title if ch.isascii() and ch not in "()\\")
+    content = f"BT /F1 20 Tf 72 700 Td (Demo certificate) Tj 0 -32 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
 
 
 def _place_for(skill_ids: set[int], shift: Shift) -> bool:

@@ -14,6 +14,7 @@ from web.authz import role_required
 from web.extensions import db
 from web.forms.credentials import CredentialForm, RejectForm
 from web.models import User, VolunteerCredential
+from web.security import large_upload
 from web.services import credentials as service
 from web.services import uploads
 
@@ -55,6 +56,7 @@ def _render_mine(form: CredentialForm, status: int = 200) -> tuple[str, int]:
 
 
 @bp.route("/credentials", methods=["GET", "POST"])
+@large_upload  # the body may exceed MAX_CONTENT_LENGTH; the uploads service sets the kind's limit
 @role_required("volunteer")
 def mine() -> Any:
     """The volunteer's credentials with their status, and the form to add one."""

@@ -251,8 +251,11 @@ def _apply_details(shift: Shift, details: ShiftDetails) -> None:
     shift.description_ar = details.description_ar
     shift.description_en = details.description_en
     wanted = sorted(set(details.credential_type_ids))
-    if [t.id for t in shift.required_credentials] != wanted:
-        shift.required_credentials = [db.session.get(CredentialType, i) for i in wanted]
+    # No autoflush: the caller may not have set the place counters yet (a shift with fewer
+    # places and the old open_places would break the CHECK constraint if flushed now).
+    with db.session.no_autoflush:
+        if [t.id for t in shift.required_credentials] != wanted:
+            shift.required_credentials = [db.session.get(CredentialType, i) for i in wanted]
 
 
 def _new_shift(

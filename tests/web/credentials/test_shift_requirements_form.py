@@ -97,3 +97,21 @@ def test_the_roster_and_the_public_page_name_the_requirement(app, factory, clien
     login_as(manager)
     roster = client.get(f"/manage/shifts/{shift.id}", headers=EN).get_data(as_text=True)
     assert "First-aid certificate" in roster
+
+
+def test_fewer_places_and_a_new_requirement_in_one_edit(app, factory, client, login_as):
+    """The requirement is set without flushing a half-updated shift (places before counters)."""
+    manager = factory.user("manager")
+    opportunity = factory.opportunity(factory.institution(managers=(manager,)))
+    login_as(manager)
+    data = shift_form(future_day(5), needed="8")
+    client.post(f"/manage/opportunities/{opportunity.id}/shifts/new", data=data)
+    shift = db.session.scalars(sa.select(Shift)).one()
+    assert (shift.needed, shift.open_places) == (8, 8)
+    first_aid = credential_type("first_aid")
+    data = shift_form(future_day(5), needed="2", required_credentials=[str(first_aid.id)])
+    assert client.post(f"/manage/shifts/{shift.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    shift = db.session.get(Shift, shift.id)
+    assert (shift.needed, shift.open_places) == (2, 2)
+    assert [t.code for t in shift.required_credentials] == ["first_aid"]

@@ -478,6 +478,7 @@ class _Builder:
         self.sign_ups()
         self.interests()
         self.attendance()
+        self.programmes()
         demo_history.build(self.now, ZONE, SEED)  # past weeks for the dashboards
         # The admin account marks a complete data set, so it is written last.
         self._user("admin", "مدير النظام", MARKER_EMAIL, _phone(3, 3), locale="en")
@@ -819,6 +820,129 @@ class _Builder:
                             attendance.add_correction(
                                 manager, seat, -30, "انصرفت قبل نهاية الفترة بنصف ساعة بإذن المدير"
                             )
+
+    def programmes(self) -> None:
+        """A choir programme with a cohort, applications in every state and weekly sessions;
+        a monitoring-visits programme with a visit yesterday and its report (under review),
+        all through web.services.programmes and web.services.monitoring."""
+        from web.services import monitoring, programmes
+        from web.services.shifts import institution_zone
+
+        db.session.commit()
+        cairo_coordinator = db.session.scalars(
+            sa.select(User).where(User.email == f"cairo.coordinator@{DOMAIN}")
+        ).one()
+        national = db.session.scalars(
+            sa.select(User).where(User.email == f"coordinator@{DOMAIN}")
+        ).one()
+        national.can_monitor = True  # the national coordinator reads monitoring reports
+        cairo = [i for i in self.institutions if i.governorate.code == "EG-C"][:3]
+        choir = programmes.create_programme(
+            cairo_coordinator,
+            programmes.ProgrammeInput(
+                kind="choir",
+                governorate_id=cairo[0].governorate_id,
+                name_ar="كورال الأمل",
+                name_en="Hope choir",
+                description_ar="بروفة أسبوعية مع الأطفال وحفل في نهاية الموسم.",
+                description_en="A weekly rehearsal with the children and a concert at the end.",
+                institution_ids=(cairo[0].id,),
+            ),
+        )
+        cohort = programmes.create_cohort(
+            cairo_coordinator,
+            choir,
+            programmes.CohortInput(
+                "دفعة الربيع",
+                "Spring cohort",
+                self.today - timedelta(days=7),
+                self.today + timedelta(days=70),
+                8,
+            ),
+        )
+        decisions = ["accepted"] * 4 + ["applied", "waitlisted", "rejected"]
+        for volunteer, decision in zip(self.volunteers[:7], decisions, strict=True):
+            enrolment = programmes.apply(volunteer, cohort, "أحب الغناء مع الأطفال.", self.now)
+            if decision != "applied":
+                programmes.decide(cairo_coordinator, enrolment, decision, now=self.now)
+        first = self.today + timedelta(days=(5 - self.today.weekday()) % 7 or 7)  # a Saturday
+        series = programmes.add_sessions(
+            cairo_coordinator,
+            cohort,
+            programmes.SessionInput(cairo[0].id, first, time(16), time(18), 8, 4),
+            now=self.now,
+        )
+        for volunteer in self.volunteers[:4]:
+            _sign_up(volunteer, series.shifts[0])
+
+        visits = programmes.create_programme(
+            national,
+            programmes.ProgrammeInput(
+                kind="monitoring_visits",
+                governorate_id=cairo[0].governorate_id,
+                name_ar="زيارات رقابية لدور الرعاية",
+                name_en="Monitoring visits to care homes",
+                institution_ids=tuple(i.id for i in cairo),
+            ),
+        )
+        monitors = programmes.create_cohort(
+            national,
+            visits,
+            programmes.CohortInput(
+                "المراقبون المعتمدون ٢٠٢٦",
+                "Accredited monitors 2026",
+                self.today - timedelta(days=14),
+                self.today + timedelta(days=90),
+                10,
+            ),
+        )
+        monitor = self.volunteers[1]
+        monitor.monitor_accredited = True
+        db.session.commit()
+        enrolment = programmes.apply(monitor, monitors, "تدربت على الرقابة.", self.now)
+        programmes.decide(national, enrolment, "accepted", now=self.now)
+        programmes.add_sessions(
+            national,
+            monitors,
+            programmes.SessionInput(cairo[1].id, first, time(10), time(12), 4, 2),
+            now=self.now,
+        )
+        # Yesterday's visit (past shifts cannot be created through the shifts service).
+        opportunity = programmes.cohort_opportunity(national, monitors, cairo[0])
+        zone = institution_zone(cairo[0])
+        yesterday = self.today - timedelta(days=1)
+        visit = Shift(
+            opportunity=opportunity,
+            institution=cairo[0],
+            starts_at=datetime.combine(yesterday, time(10), zone).astimezone(UTC),
+            ends_at=datetime.combine(yesterday, time(12), zone).astimezone(UTC),
+            needed=1,
+            open_places=1,
+            open_taken=1,
+            gender="any",
+            min_age=0,
+            priority=1,
+            languages=[],
+            status="open",
+        )
+        db.session.add(visit)
+        db.session.flush()
+        db.session.add(Assignment(shift_id=visit.id, volunteer_id=monitor.id, state="confirmed"))
+        db.session.commit()
+        answers = {code: "yes" for code, _label in monitoring.checklist_for(cairo[0].kind)}
+        answers.update({"enough_staff": "no", "age_separation": "no"})
+        report = monitoring.file_report(
+            monitor,
+            visit,
+            monitoring.ReportInput(
+                answers=answers,
+                notes="مشرفة واحدة فقط لثلاثين طفلًا في الفترة المسائية، وينام الأطفال الأكبر سنًا "
+                "في غرفة الصغار نفسها.",
+                severity="serious",
+            ),
+            now=self.now,
+        )
+        monitoring.move(national, report, "under_review", "", now=self.now)
 
 
 def _demo_pdf(title: str) -> bytes:

@@ -265,3 +265,12 @@ def test_speedup_when_naive_found_nothing_is_a_lower_bound() -> None:
     speed = runner.speedup(ours, naive)
     assert speed["speedup_at_least"] == 150.0
     assert any("at least **150.0x**" in line for line in runner.speedup_lines(speed))
+
+
+def test_runner_skips_the_naive_peer_above_its_size(tmp_path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    args = ["--sizes", "120x40", "--methods", "naive,ours-travel", "--naive-max-volunteers"]
+    code = runner.main([*args, "100", "--workdir", str(tmp_path), "--doc", str(doc)])
+    assert code == 0
+    rows = [line for line in doc.read_text().splitlines() if line.startswith("| 120 x 40 |")]
+    assert len(rows) == 1 and "not attempted above 100 volunteers" in rows[0]

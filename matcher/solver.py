@@ -946,6 +946,16 @@ def _prune(net: _Network, prep: _Prepared, used: np.ndarray) -> np.ndarray | Non
     cap = prep.positions.capacity[hs - net.pos_base]
     cheap = ids[order][rank < np.maximum(MCF_KEEP_PER_POSITION, MCF_KEEP_PER_PLACE * cap)]
     keep[cheap] = True
+    # drop the volunteer side of volunteers and groups left without a pair arc (no flow can
+    # pass them): their source and group arcs only slow the min-cost flow down
+    alive = np.zeros(net.n_nodes, dtype=bool)
+    alive[net.tail[ids[keep[pair]]]] = True
+    head_side = np.arange(pair.start)
+    to_group = head_side[net.tail[head_side] != SOURCE]
+    keep[to_group] = alive[net.head[to_group]]
+    alive[net.tail[to_group[keep[to_group]]]] = True
+    from_source = head_side[net.tail[head_side] == SOURCE]
+    keep[from_source] = alive[net.head[from_source]]
     return np.flatnonzero(keep)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib
 import os
 import sys
@@ -81,6 +82,27 @@ def _process_age() -> float:
         return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
     except (OSError, ValueError, IndexError, AttributeError):
         return 0.0
+
+
+def keep_freed_memory() -> None:
+    """Let glibc's malloc reuse freed memory instead of handing it back to the kernel.
+
+    The solver makes many short-lived arrays of millions of elements; by default each is
+    mapped fresh (and zeroed by the kernel) and unmapped when freed, which costs as much
+    system time as the numpy work itself on big problems. With mmap off and no trimming,
+    freed blocks are reused. Only for the short-lived command (a long-running process keeps
+    the default; `python -m matcher` calls it unless MATCHER_MALLOC=default); nothing happens
+    where the C library is not glibc.
+    """
+    if os.environ.get("MATCHER_MALLOC") == "default":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_max = -1, -4
+        libc.mallopt(m_mmap_max, 0)
+        libc.mallopt(m_trim_threshold, 2**31 - 1)
+    except (OSError, AttributeError):
+        pass
 
 
 def _solve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

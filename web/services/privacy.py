@@ -69,6 +69,10 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("run_proposal", "volunteer_id", "keep", export=False),
     Holding("audit_event", "actor_id", "keep"),
     Holding("hours_entry", "volunteer_id", "keep"),
+    # A monitor's report stays evidence for the ministry after its author leaves; it is kept,
+    # linked to the emptied account. Its workflow events name staff (and the author).
+    Holding("monitoring_report", "author_id", "keep"),
+    Holding("monitoring_report_event", "actor_id", "keep", export=False),
     Holding("certificate", "volunteer_id", "delete"),  # it quotes the name: it stops verifying
     # Who checked someone in or recorded hours: staff, or the volunteer by QR code.
     Holding("attendance_record", "checked_in_by_id", "keep", export=False),

@@ -138,7 +138,7 @@ def hours(assignment_id: int) -> Response | tuple[str, int]:
         except AttendanceError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc.message))
-            status = exc.status if exc.status != 403 else 403
+            status = exc.status
         else:
             flash(_("The correction was added to the ledger."), "success")
             return redirect(url_for("attendance.hours", assignment_id=assignment.id), code=303)

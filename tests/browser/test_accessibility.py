@@ -46,7 +46,13 @@ EXTRA_PAGES: dict[str, tuple[str, ...]] = {
         "/certificates",
         "/forgot-password",
     ),
-    "volunteer": ("/opportunities/{opportunity_id}", "/verify", "/messages", "/account/data"),
+    "volunteer": (
+        "/opportunities/{opportunity_id}",
+        "/verify",
+        "/messages",
+        "/account/data",
+        "/calendar",
+    ),
     "manager": (
         "/manage/institutions/{institution_id}",
         "/manage/institutions/{institution_id}/contacts",

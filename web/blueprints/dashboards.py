@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import format_date, format_decimal, format_percent, gettext
@@ -259,7 +260,7 @@ def runs_csv() -> Response:
     rows = [
         (
             row.id,
-            row.created_at,
+            row.created_at.astimezone(ZoneInfo(_zone())).isoformat(timespec="minutes"),
             str(RUN_STATUS_LABELS.get(row.status, row.status)),
             names[row.id],
             row.demand,

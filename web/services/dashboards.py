@@ -30,7 +30,8 @@ DEFAULT_WEEKS = 8
 WEEKS_BACK = 4  # by default: four weeks before the current one, the current one and three after
 MAX_WEEKS = 26
 RETENTION_MONTHS = 6
-MAX_RUNS = 200
+MAX_RUNS = 200  # shown
+RUNS_READ = 2000  # read before the scope filter (scopes are JSON lists: filtered in Python)
 # Assignments that count a volunteer as active: they came (attended), or they were confirmed
 # for a shift that has started and nobody marked them absent.
 ACTIVE_STATES = ("attended", "confirmed")
@@ -482,7 +483,7 @@ def runs(
     """Runs with a result (proposed, published, discarded) created in the range, oldest first.
 
     A coordinator sees the runs whose whole scope lies in their governorates; with a governorate
-    filter, the runs whose scope lies in that governorate.
+    filter, the runs whose scope lies in that governorate. The newest ``limit`` are kept.
     """
     bounds = local_midnights(
         [query.first_week, query.first_week + timedelta(weeks=query.weeks)], zone_name
@@ -503,7 +504,7 @@ def runs(
             MatchingRun.created_at < bounds[1],
         )
         .order_by(MatchingRun.created_at.desc(), MatchingRun.id.desc())
-        .limit(limit)
+        .limit(RUNS_READ)
     ).all()
     scope = effective_scope(scope, query.governorate_id)
     institution_ids = {
@@ -537,6 +538,7 @@ def runs(
                 bound=int(metrics.get("upper_bound") or 0),
             )
         )
+    result = result[:limit]
     result.reverse()
     return result
 

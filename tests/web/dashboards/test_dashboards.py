@@ -204,6 +204,7 @@ def test_giza_coordinator_sees_giza_only(app, client, factory, login_as, world):
     ]
     runs = read_csv(client.get("/coordinate/dashboard/runs.csv" + args, headers=EN))
     assert [row[4:7] for row in runs[1:]] == [["2", "1", "2"]]
+    assert runs[1][1] == "2026-03-04T02:00+02:00"  # created, in Cairo time
     # Asking for Cairo is refused: the page says so and still shows Giza's numbers only.
     cairo_id = factory.governorate("EG-C").id
     refused = client.get(f"/coordinate/dashboard{args}&governorate={cairo_id}", headers=EN)

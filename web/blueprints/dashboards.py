@@ -130,7 +130,7 @@ def dashboard() -> tuple[str, int]:
     """The coordinator's dashboard over a range of weeks, in their governorates."""
     query, scope = _query()
     board = service.dashboard(query, scope, _zone())
-    board.open_reports = _open_reports(scope, query.governorate_id)
+    board.open_reports = service.open_reports(current_user, scope, query.governorate_id)
     return render_template(
         "dashboards/dashboard.html",
         board=board,
@@ -147,18 +147,6 @@ def dashboard() -> tuple[str, int]:
         format_local=format_local,
         format_date=format_date,
     ), (400 if query.errors else 200)
-
-
-def _open_reports(scope: set[int] | None, governorate_id: int | None) -> int | None:
-    """Open monitoring reports in scope, once the monitoring area exists (else ``None``)."""
-    try:
-        from web.services import monitoring  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    count = getattr(monitoring, "open_report_count", None)
-    if count is None:
-        return None
-    return int(count(service.effective_scope(scope, governorate_id)))
 
 
 def _suffix(query: service.DashboardQuery) -> str:

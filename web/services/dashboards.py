@@ -19,8 +19,10 @@ from web.models import (
     HoursEntry,
     Institution,
     MatchingRun,
+    MonitoringReport,
     Opportunity,
     Shift,
+    User,
     utcnow,
 )
 from web.services.browse import filled_expression, kind_label, parse_id, requirement_taken
@@ -571,6 +573,29 @@ def scope_names(rows: list[RunRow]) -> dict[int, str]:
     return names
 
 
+# --- monitoring reports -------------------------------------------------------------------------
+
+
+def open_reports(
+    viewer: User, scope: set[int] | None, governorate_id: int | None = None
+) -> int | None:
+    """Open monitoring reports (submitted, under review, referred) of institutions in scope.
+
+    Only for coordinators with the monitoring role (``None`` for anyone else, and the dashboard
+    then leaves the number out): the reports are theirs alone to see (web.services.monitoring).
+    """
+    if not getattr(viewer, "is_monitoring_coordinator", False):
+        return None
+    from web.services.monitoring import OPEN_STATUSES
+
+    query = (
+        sa.select(sa.func.count(MonitoringReport.id))
+        .join(Institution, Institution.id == MonitoringReport.institution_id)
+        .where(MonitoringReport.status.in_(OPEN_STATUSES))
+    )
+    return int(db.session.scalar(_scoped(query, effective_scope(scope, governorate_id))) or 0)
+
+
 # --- the whole dashboard ------------------------------------------------------------------------
 
 
@@ -584,7 +609,7 @@ class Dashboard:
     retention: list[RetentionRow]
     runs: list[RunRow]
     run_scopes: dict[int, str]
-    open_reports: int | None = None  # None until monitoring reports exist
+    open_reports: int | None = None  # None: not a monitoring coordinator
 
 
 def dashboard(

@@ -275,3 +275,48 @@ def test_week_edges_follow_the_local_zone_with_summer_time():
     bounds = service.local_midnights([date(2026, 4, 20), date(2026, 4, 27)], ZONE)
     assert [b.astimezone(CAIRO).time() for b in bounds] == [time(0), time(0)]
     assert bounds[1] - bounds[0] == timedelta(days=7, hours=-1)
+
+
+def report(factory, institution, status: str) -> None:
+    from web.models import MonitoringReport
+
+    factory.db.session.add(
+        MonitoringReport(
+            author_id=factory.volunteer().id,
+            institution_id=institution.id,
+            visited_at=cairo(FIRST_WEEK, 11),
+            institution_kind=institution.kind,
+            checklist={},
+            notes="",
+            severity="serious",
+            status=status,
+        )
+    )
+    factory.db.session.commit()
+
+
+def test_open_reports_only_for_monitoring_coordinators_in_scope(
+    app, client, factory, login_as, world
+):
+    for status in ("submitted", "under_review", "referred", "closed"):
+        report(factory, world["giza"], status)
+    report(factory, world["cairo"], "submitted")
+    giza = factory.governorate("EG-GZ")
+    monitor = factory.user("coordinator", can_monitor=True)
+    monitor.governorates.append(giza)
+    plain = factory.user("coordinator")
+    plain.governorates.append(giza)
+    national = factory.user("coordinator", national_scope=True, can_monitor=True)
+    factory.db.session.commit()
+    assert service.open_reports(monitor, {giza.id}) == 3  # Giza's open ones, not Cairo's
+    assert service.open_reports(national, None) == 4
+    assert service.open_reports(national, None, giza.id) == 3
+    assert service.open_reports(plain, {giza.id}) is None
+    assert service.open_reports(factory.user("admin"), None) is None  # no monitoring role
+    login_as(monitor)
+    html = client.get("/coordinate/dashboard", headers=EN).get_data(as_text=True)
+    assert "open monitoring reports" in html and 'href="/monitoring/reports"' in html
+    assert '<span class="stat-value">3</span>' in html
+    login_as(plain)
+    html = client.get("/coordinate/dashboard", headers=EN).get_data(as_text=True)
+    assert "open monitoring reports" not in html

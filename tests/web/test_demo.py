@@ -1,5 +1,8 @@
 """`flask demo`: migrations, idempotent deterministic demo data, printed logins, serving."""
 
+import os
+import signal
+import time
 from collections import Counter
 
 import pytest
@@ -146,6 +149,25 @@ def test_demo_command_migrates_loads_idempotently_and_prints_logins(fresh_app, m
     assert kwargs["use_reloader"] is False
     assert fresh_app.config["SESSION_COOKIE_SECURE"] is False
     assert workers == [fresh_app, "terminated"], "the demo runs a worker and stops it after"
+
+    # QA: `kill <demo pid>` (SIGTERM) left the worker running; it must stop it as Ctrl+C does.
+    def terminated_while_serving(*args, **kwargs):
+        served.append("serving")
+        handler = signal.getsignal(signal.SIGTERM)
+        assert callable(handler), "SIGTERM would kill the demo without stopping its worker"
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises SystemExit as soon as the signal is delivered
+        served.append("not stopped")
+
+    monkeypatch.setattr("werkzeug.serving.run_simple", terminated_while_serving)
+    workers.clear()
+    served.clear()
+    before = signal.getsignal(signal.SIGTERM)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.exception
+    assert served == ["serving"], result.output
+    assert workers[-1] == "terminated"
+    assert signal.getsignal(signal.SIGTERM) == before
 
 
 def test_demo_command_refuses_foreign_data_unless_reset(fresh_app):

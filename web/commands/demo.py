@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -80,14 +81,22 @@ def demo(host: str, port: int, reset: bool, no_serve: bool, no_worker: bool) -> 
     if worker is not None:
         click.echo(f"Started the worker (matching runs, nightly schedule), pid {worker.pid}.")
     click.echo("Serving with the Werkzeug development server; press Ctrl+C to stop.")
+    # A plain `kill` (SIGTERM) must stop the worker too, as Ctrl+C does: without a handler
+    # Python dies at once and the worker process is left running on the database.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         # Not app.run(): under the flask CLI it returns at once (FLASK_RUN_FROM_CLI). Threaded,
         # so each request runs in its own thread, outside this command's application context.
         run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if worker is not None:
             worker.terminate()
             worker.wait(timeout=10)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def start_worker_process(app: Flask) -> subprocess.Popen[bytes]:

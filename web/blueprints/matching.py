@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -315,16 +316,22 @@ def suggestion_text(suggestion: Any) -> str:
         suggestion.get("count", 0),
         suggestion.get("value"),
     )
+    try:
+        count = int(count)
+    except (TypeError, ValueError):
+        count = 0
     if relax == "distance":
-        return _(
-            "%(count)s volunteers within %(km)s km (instead of their own limit) are free.",
-            count=count,
+        return ngettext(
+            "%(num)s volunteer within %(km)s km (instead of their own limit) is free.",
+            "%(num)s volunteers within %(km)s km (instead of their own limit) are free.",
+            count,
             km=value,
         )
     if relax in reason_codes():
-        return _(
-            "%(count)s more volunteers would qualify if this rule were relaxed: %(rule)s.",
-            count=count,
+        return ngettext(
+            "%(num)s more volunteer would qualify if this rule were relaxed: %(rule)s.",
+            "%(num)s more volunteers would qualify if this rule were relaxed: %(rule)s.",
+            count,
             rule=reason_label(relax),
         )
     return str(suggestion.get("text", ""))

@@ -48,4 +48,19 @@ def test_run_page_shows_no_raw_suggestions(client, login_as, factory, world):
         assert f"#{far_shift.id}" in text
         assert "relax=" not in text
     english = client.get(f"/coordinate/runs/{run.id}", headers={"Accept-Language": "en"})
-    assert "(instead of their own limit) are free." in english.get_data(as_text=True)
+    assert "(instead of their own limit)" in english.get_data(as_text=True)
+
+
+def test_one_volunteer_is_said_in_the_singular(app):
+    """QA: the run page said "1 more volunteers would qualify"; counts of one read singular."""
+    with app.test_request_context(), force_locale("en"):
+        one = suggestion_text("relax=availability;value=;count=1: relaxing frees 1")
+        assert one.startswith("1 more volunteer would qualify"), one
+        two = suggestion_text("relax=availability;value=;count=2: relaxing frees 2")
+        assert two.startswith("2 more volunteers would qualify"), two
+        near = suggestion_text("relax=distance;value=12.5;count=1: 1 free volunteer(s) nearby")
+        assert near == "1 volunteer within 12.5 km (instead of their own limit) is free."
+    with app.test_request_context(), force_locale("ar"):
+        for count in (1, 2, 5, 11):
+            text = suggestion_text(f"relax=gender;value=any;count={count}: frees {count}")
+            assert str(count) in text and "volunteer" not in text

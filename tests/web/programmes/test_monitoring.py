@@ -155,7 +155,9 @@ def test_workflow_moves_one_step_at_a_time_with_notes_and_audit(visit):
         "closed",
     ]
     moves = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "monitoring_report.move")
+        sa.select(AuditEvent)
+        .where(AuditEvent.action == "monitoring_report.move")
+        .order_by(AuditEvent.id)
     ).all()
     assert [m.details["after"] for m in moves] == ["under_review", "referred", "closed"]
     with pytest.raises(LookupError):

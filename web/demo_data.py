@@ -479,6 +479,7 @@ class _Builder:
         self.interests()
         self.attendance()
         self.programmes()
+        self.try_it_today()
         demo_history.build(self.now, ZONE, SEED)  # past weeks for the dashboards
         # The admin account marks a complete data set, so it is written last.
         self._user("admin", "مدير النظام", MARKER_EMAIL, _phone(3, 3), locale="en")
@@ -820,6 +821,68 @@ class _Builder:
                             attendance.add_correction(
                                 manager, seat, -30, "انصرفت قبل نهاية الفترة بنصف ساعة بإذن المدير"
                             )
+
+    def try_it_today(self) -> None:
+        """What issue 7's walk-through needs whenever the demo is started: volunteer 1 holds a
+        place on a Dar Al Amal shift starting within the hour (its QR code works now), and a
+        shift in two days needs the child safeguarding training she is waiting to have
+        verified, in her hours, with a free place for a matching run to give her."""
+        from web.services import places
+
+        db.session.commit()
+        volunteer = self.volunteers[0]
+        volunteer_id = volunteer.id
+        profile = volunteer.profile
+        profile.max_shifts_per_week = None  # the walk-through must not hit her weekly cap
+        profile.max_hours_per_week = None
+        home = self.institutions[0]
+        if home not in profile.preferred_institutions:
+            profile.preferred_institutions.append(home)
+        plain = [o for o in home.opportunities if not any(s.required_credentials for s in o.shifts)]
+        guarded = [
+            o
+            for o in home.opportunities
+            if any(c.code == "child_safeguarding" for s in o.shifts for c in s.required_credentials)
+        ]
+        begin = (self.now + timedelta(minutes=45)).replace(second=0, microsecond=0)
+        begin -= timedelta(minutes=begin.minute % 15)
+        for opportunity, start, confirmed in (
+            (plain[0] if plain else home.opportunities[0], begin, True),
+            (guarded[0] if guarded else home.opportunities[0], None, False),
+        ):
+            shift = Shift(
+                opportunity=opportunity,
+                institution=home,
+                needed=2,
+                open_places=2,
+                open_taken=0,
+                gender="any",
+                min_age=0,
+                priority=2,
+                languages=[],
+                status="open",
+            )
+            if start is not None:
+                shift.starts_at, shift.ends_at = start, start + timedelta(hours=2)
+            else:  # 10:00-12:00 local, two days ahead (volunteer 1 is free 09:00-21:00)
+                day = self.today + timedelta(days=2)
+                shift.starts_at = _local(day, "10:00", self.zone)
+                shift.ends_at = _local(day, "12:00", self.zone)
+            shift.required_credentials = list(opportunity.shifts[0].required_credentials)
+            db.session.add(shift)
+            db.session.flush()
+            for _ in range(8):  # move it off any shift she already holds
+                if not places.busy_clash(volunteer_id, shift):
+                    break
+                shift.starts_at += timedelta(hours=2, minutes=30)
+                shift.ends_at += timedelta(hours=2, minutes=30)
+                db.session.flush()
+            self.shifts.append(shift)
+            if confirmed and places.take(shift.id, None):
+                db.session.add(
+                    Assignment(shift_id=shift.id, volunteer_id=volunteer_id, state="confirmed")
+                )
+        db.session.commit()
 
     def programmes(self) -> None:
         """A choir programme with a cohort, applications in every state and weekly sessions;

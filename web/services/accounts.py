@@ -189,21 +189,21 @@ def _flush_new_account(user: User) -> None:
 # --- volunteers ---------------------------------------------------------------------------------
 
 
-def register_volunteer(
-    *,
+def _new_volunteer(
     full_name: str,
     phone: str,
-    password: str,
-    email: str | None = None,
-    locale: str | None = None,
-    governorate_id: int | None = None,
-    sms_consent: bool = False,
-) -> User:
-    """Create a volunteer with an empty profile; the phone is not verified yet."""
+    email: str | None,
+    locale: str | None,
+    governorate_id: int | None,
+    password: str | None = None,
+) -> tuple[User, Governorate | None]:
+    """Check a new volunteer's details (and password, when one is given) and build the account
+    with an empty profile, not yet added to the session."""
     name = check_full_name(full_name)
     e164 = check_phone(phone, required=True)
     address = check_email(email, required=False)
-    check_password(password)
+    if password is not None:
+        check_password(password)
     language = check_locale(locale)
     governorate = None
     if governorate_id is not None:
@@ -220,8 +220,24 @@ def register_volunteer(
         locale=language,
         active=True,
     )
+    user.profile = VolunteerProfile(governorate=governorate, sms_consent=False)
+    return user, governorate
+
+
+def register_volunteer(
+    *,
+    full_name: str,
+    phone: str,
+    password: str,
+    email: str | None = None,
+    locale: str | None = None,
+    governorate_id: int | None = None,
+    sms_consent: bool = False,
+) -> User:
+    """Create a volunteer with an empty profile; the phone is not verified yet."""
+    user, governorate = _new_volunteer(full_name, phone, email, locale, governorate_id, password)
+    user.profile.sms_consent = bool(sms_consent)
     user.set_password(password)
-    user.profile = VolunteerProfile(governorate=governorate, sms_consent=bool(sms_consent))
     _flush_new_account(user)
     audit.record(
         user,
@@ -259,27 +275,8 @@ def import_volunteer(
     Same checks as ``register_volunteer``; the transaction is left open for the caller, so that
     an import writes every row or none.
     """
-    name = check_full_name(full_name)
-    e164 = check_phone(phone, required=True)
-    address = check_email(email, required=False)
-    language = check_locale(locale)
-    governorate = None
-    if governorate_id is not None:
-        governorate = db.session.get(Governorate, governorate_id)
-        if governorate is None:
-            raise AccountError(_l("Choose a governorate from the list."), "governorate")
-    _ensure_unique(e164, address)
-    user = User(
-        full_name=name,
-        phone=e164,
-        email=address,
-        role="volunteer",
-        phone_verified=False,
-        locale=language,
-        active=True,
-        password_hash=NO_PASSWORD,
-    )
-    user.profile = VolunteerProfile(governorate=governorate, sms_consent=False)
+    user, governorate = _new_volunteer(full_name, phone, email, locale, governorate_id)
+    user.password_hash = NO_PASSWORD
     db.session.add(user)
     db.session.flush()
     audit.record(

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
-from matcher import _cpsat, explain
+from matcher import _colgen, _cpsat, explain
 from matcher import candidates as cand
 from matcher.eligibility import caps_reasons, clash, pair_reasons
 from matcher.model import Assignment, Metrics, Problem, Solution
@@ -55,6 +55,7 @@ TAIL_MAX_SHARE = 0.3
 CLOSURE_ROUNDS = 200  # regions searched around volunteers with slack in the cut bound
 CLOSURE_MAX_PAIRS = 6000  # candidate pairs per region
 CLOSURE_DTIME = 1.0  # deterministic time per region
+LAGRANGIAN_DTIME = 2.0  # deterministic time of the CP-SAT search on the master's columns
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 FAIRNESS_FLOW_MAX_ARCS = 250_000  # above this, fairness is left out of the flow (speed)
@@ -149,8 +150,25 @@ def solve(
     cut, most_open = _cut_bound(prep, flow, comp_of_pair, comp_of_lock, len(comps))
     bound = np.minimum(comp_bound, cut)
 
+    # the Lagrangian bound over the slack volunteers' positions, and the master's roster
+    if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
+        won, lowered = state.lagrangian_search(
+            prep,
+            flow,
+            comp_of_pair,
+            comp_of_lock,
+            cut,
+            most_open,
+            bound,
+            seed=seed,
+            workers=threads,
+            deadline=min(t_start + limit * LNS_WALL_SHARE, hard_end),
+        )
+        filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
+        say(f"lagrangian bound: {lowered} lower, {won} more places ({elapsed():.1f} s)")
+
     # neighbourhood searches (CP-SAT on small pieces) around places the repair freed
-    if int(filled_by_comp.sum()) < int(comp_bound.sum()):
+    if int(filled_by_comp.sum()) < int(bound.sum()):
         won = state.neighbourhood_search(
             prep,
             seed=seed,
@@ -181,10 +199,10 @@ def solve(
     todo = [
         c
         for c in range(len(comps))
-        if (filled_by_comp[c] < comp_bound[c] and 0 < comps[c].n_pairs <= CPSAT_MAX_PAIRS)
+        if (filled_by_comp[c] < bound[c] and 0 < comps[c].n_pairs <= CPSAT_MAX_PAIRS)
         or (not proven_secondary[c] and 0 < comps[c].n_pairs <= CPSAT_SECONDARY_MAX_PAIRS)
     ]
-    todo.sort(key=lambda c: (-(comp_bound[c] - filled_by_comp[c]), comps[c].n_pairs, c))
+    todo.sort(key=lambda c: (-(bound[c] - filled_by_comp[c]), comps[c].n_pairs, c))
     budget_pairs = CPSAT_TOTAL_PAIRS
     selected = []
     for c in todo:
@@ -587,6 +605,7 @@ class _Flow:
     exact_costs: bool = True  # the min-cost flow carried every flow-expressible cost exactly
     rank: dict[int, int] | None = None  # level -> most places at that level or above (bound)
     closed: np.ndarray | None = None  # positions on the source side of the level-1 min cut
+    vcap: np.ndarray | None = None  # per volunteer: most shifts (caps, clashes, hours)
 
 
 def _interval_keys(pv: np.ndarray, *times: np.ndarray) -> list[np.ndarray]:
@@ -686,6 +705,7 @@ class _Network:
     spill_from: np.ndarray
     pos_base: int
     lock_base: int
+    vcap: np.ndarray  # per volunteer: most shifts (caps, clashes, hours)
     closed: np.ndarray | None = None  # positions on the source side of the level-1 min cut
 
 
@@ -785,6 +805,7 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
         spill_from=spill,
         pos_base=pos_base,
         lock_base=l_base,
+        vcap=vcap,
     )
 
 
@@ -915,6 +936,7 @@ def _solve_flow(prep: _Prepared) -> _Flow:
         exact_costs=(fairness or not prep.fairness_unit) and arcs is None,
         rank=rank,
         closed=net.closed,
+        vcap=net.vcap,
     )
 
 
@@ -1496,6 +1518,142 @@ class _State:
                 workers_of = None
         return won
 
+    def lagrangian_search(
+        self,
+        prep: _Prepared,
+        flow: _Flow,
+        comp_of_pair: np.ndarray,
+        comp_of_lock: np.ndarray,
+        cut: np.ndarray,
+        most_open: dict[int, int],
+        bound: np.ndarray,
+        *,
+        seed: int,
+        workers: int,
+        deadline: float,
+        region: np.ndarray | None = None,
+    ) -> tuple[int, int]:
+        """Tighten `bound` (in place) by the Lagrangian bound over a region of positions,
+        then re-solve the volunteers of the master LP's columns by CP-SAT on those columns'
+        pairs. Returns (places won, bound lowered).
+
+        The region is by default the positions outside the cut that the cut bound's slack
+        volunteers (credited with more shifts there than they work) may take: the cut bound
+        is loose exactly there, and few volunteers reach them, so the master LP stays small.
+        """
+        closed = flow.closed
+        if closed is None or flow.vcap is None:
+            return 0, 0
+        n_c = len(bound)
+        filled = self.places_by_component(comp_of_pair, comp_of_lock, n_c)
+        short = filled < bound
+        closed_l = closed.tolist()
+        works: dict[int, int] = defaultdict(int)
+        for p, q in self.pair_pos.items():
+            if not closed_l[q]:
+                works[self.pv_l[p]] += 1
+        a_bounds = np.searchsorted(prep.a_pair, np.arange(len(prep.pv) + 1))
+        if region is None:
+            slack = [
+                v
+                for v, m in sorted(most_open.items())
+                if m > works.get(v, 0) and short[comp_of_pair[self.pair_bounds[v]]]
+            ]
+            if not slack:
+                return 0, 0
+            lo = self.pair_bounds[np.array(slack)]
+            hi = self.pair_bounds[np.array(slack) + 1]
+            _, sp = cand.expand_ranges(lo, hi)
+            _, sa = cand.expand_ranges(a_bounds[sp], a_bounds[sp + 1])
+            region = np.unique(prep.a_pos[sa])
+            region = region[~closed[region]]
+        if not len(region):
+            return 0, 0
+        in_region = np.zeros(len(prep.positions), dtype=bool)
+        in_region[region] = True
+        touching = in_region[prep.a_pos]
+        vols = np.unique(prep.pv[prep.a_pair[touching]])
+        comp_of_vol = np.full(prep.arr.n_volunteers, -1, dtype=np.int64)
+        comp_of_vol[prep.pv] = comp_of_pair
+        comp_of_pos = np.full(len(prep.positions), -1, dtype=np.int64)
+        comp_of_pos[prep.a_pos] = comp_of_pair[prep.a_pair]
+        # locked pairs with a position in the region: their term moves with the multipliers
+        lock_touch: dict[int, list[int]] = defaultdict(list)
+        for lk, q in zip(prep.la_lock.tolist(), prep.la_pos.tolist(), strict=True):
+            lock_touch[lk].append(q)
+        locked_arcs = [
+            (int(comp_of_lock[lk]), qs)
+            for lk, qs in sorted(lock_touch.items())
+            if any(in_region[q] for q in qs)
+        ]
+        # the part of each touched component's cut bound the region does not change
+        comps = sorted(set(comp_of_pos[region].tolist()))
+        base = {c: float(cut[c]) for c in comps}
+        for q in region.tolist():
+            base[int(comp_of_pos[q])] -= float(closed[q]) * float(prep.positions.capacity[q])
+        for v in vols.tolist():
+            base[int(comp_of_vol[v])] -= most_open.get(v, 0)
+        for c, qs in locked_arcs:
+            base[c] -= float(any(not closed[q] for q in qs))
+        sched = _colgen.Schedules.build(
+            vols,
+            self.pair_bounds,
+            prep.pstart,
+            prep.pend_rest,
+            prep.pdur,
+            flow.vcap,
+            prep.v_dur_rem,
+        )
+        local = np.full(len(prep.pv), -1, dtype=np.int64)
+        local[sched.pairs] = np.arange(len(sched.pairs))
+        current: dict[int, list[tuple[int, int]]] = {}
+        for i, v in enumerate(vols.tolist()):
+            mine = sorted(self.vol_pairs.get(v, ()))
+            if mine:
+                current[i] = [(int(local[p]), self.pair_pos[p]) for p in mine]
+        res = _colgen.region_bound(
+            sched=sched,
+            a_bounds=a_bounds,
+            a_pos=prep.a_pos,
+            capacity=prep.positions.capacity,
+            closed=closed,
+            region=region,
+            comp_of_vol=comp_of_vol,
+            comp_of_pos=comp_of_pos,
+            locked_arcs=locked_arcs,
+            base=base,
+            filled={c: int(filled[c]) for c in comps},
+            current=current,
+            deadline=deadline,
+        )
+        lowered = 0
+        for c, b in res.bound.items():
+            if b < bound[c]:
+                lowered += int(bound[c] - b)
+                bound[c] = b
+        filled = self.places_by_component(comp_of_pair, comp_of_lock, n_c)
+        if not res.support or not (filled[comps] < bound[comps]).any():
+            return 0, lowered
+        # the master's columns hold a roster as good as the bound where it is integral:
+        # re-solve their volunteers on those pairs, everything else fixed
+        allowed = set(res.support)
+        r_vols = sorted({self.pv_l[p] for p in allowed})
+        r_shifts = sorted(
+            {self.ps_l[p] for p in allowed}
+            | {self.ps_l[p] for v in r_vols for p in self.vol_pairs.get(v, ())}
+        )
+        won = self._solve_region(
+            prep,
+            r_shifts,
+            r_vols,
+            seed=seed,
+            workers=workers,
+            deadline=deadline,
+            dtime=LAGRANGIAN_DTIME,
+            allowed=allowed,
+        )
+        return won, lowered
+
     def _neighbourhood(self, prep: _Prepared, q0: int) -> tuple[list[int], list[int]]:
         """Shifts and volunteers around position q0: volunteers who may fill a place of a
         shift, the shifts they work, the volunteers of those shifts, and so on (BFS)."""
@@ -1547,9 +1705,11 @@ class _State:
         workers: int,
         deadline: float,
         dtime: float,
+        allowed: set[int] | None = None,
     ) -> int:
         """Re-solve the places of `shifts` open to `vols` by CP-SAT for fill, everything else
-        held fixed; keep the result when it fills more places. Returns the places won."""
+        held fixed; keep the result when it fills more places. Returns the places won.
+        With `allowed`, only those pairs (and the current roster's) may be chosen."""
         s_set = set(shifts)
         positions = prep.positions
         # variable pairs: the volunteers' candidate pairs to the neighbourhood's shifts that
@@ -1566,6 +1726,8 @@ class _State:
             dr[v] = -1 if d < 0 else max(d - sum(dur[p] for p in outside), 0)
             for p in range(int(self.pair_bounds[v]), int(self.pair_bounds[v + 1])):
                 if self.ps_l[p] not in s_set:
+                    continue
+                if allowed is not None and p not in allowed and p not in self.pair_pos:
                     continue
                 if any(st[p] < er[o] and st[o] < er[p] for o in outside):
                     continue

@@ -1538,11 +1538,12 @@ class _State:
         pairs. Returns (places won, bound lowered).
 
         The region is by default the positions outside the cut that the cut bound's slack
-        volunteers (credited with more shifts there than they work) may take: the cut bound
-        is loose exactly there, and few volunteers reach them, so the master LP stays small.
+        volunteers (credited with more shifts there than they work) may take, and the cut's
+        positions with a free place: the cut bound is loose exactly there, and few volunteers
+        reach them, so the master LP stays small.
         """
         closed = flow.closed
-        if closed is None or flow.vcap is None:
+        if closed is None or flow.vcap is None or time.perf_counter() >= deadline:
             return 0, 0
         n_c = len(bound)
         filled = self.places_by_component(comp_of_pair, comp_of_lock, n_c)
@@ -1553,20 +1554,25 @@ class _State:
             if not closed_l[q]:
                 works[self.pv_l[p]] += 1
         a_bounds = np.searchsorted(prep.a_pair, np.arange(len(prep.pv) + 1))
+        comp_of_pos = np.full(len(prep.positions), -1, dtype=np.int64)
+        comp_of_pos[prep.a_pos] = comp_of_pair[prep.a_pair]
         if region is None:
-            slack = [
-                v
-                for v, m in sorted(most_open.items())
-                if m > works.get(v, 0) and short[comp_of_pair[self.pair_bounds[v]]]
-            ]
-            if not slack:
-                return 0, 0
-            lo = self.pair_bounds[np.array(slack)]
-            hi = self.pair_bounds[np.array(slack) + 1]
-            _, sp = cand.expand_ranges(lo, hi)
+            slack = np.array(
+                [
+                    v
+                    for v, m in sorted(most_open.items())
+                    if m > works.get(v, 0) and short[comp_of_pair[self.pair_bounds[v]]]
+                ],
+                dtype=np.int64,
+            )
+            _, sp = cand.expand_ranges(self.pair_bounds[slack], self.pair_bounds[slack + 1])
             _, sa = cand.expand_ranges(a_bounds[sp], a_bounds[sp + 1])
             region = np.unique(prep.a_pos[sa])
             region = region[~closed[region]]
+            # ... and the cut's positions with a free place (the cut bound counts them full)
+            free = closed & (self.pos_fill < prep.positions.capacity) & (comp_of_pos >= 0)
+            free[free] = short[comp_of_pos[free]]
+            region = np.union1d(region, np.flatnonzero(free))
         if not len(region):
             return 0, 0
         in_region = np.zeros(len(prep.positions), dtype=bool)
@@ -1575,8 +1581,6 @@ class _State:
         vols = np.unique(prep.pv[prep.a_pair[touching]])
         comp_of_vol = np.full(prep.arr.n_volunteers, -1, dtype=np.int64)
         comp_of_vol[prep.pv] = comp_of_pair
-        comp_of_pos = np.full(len(prep.positions), -1, dtype=np.int64)
-        comp_of_pos[prep.a_pos] = comp_of_pair[prep.a_pair]
         # locked pairs with a position in the region: their term moves with the multipliers
         lock_touch: dict[int, list[int]] = defaultdict(list)
         for lk, q in zip(prep.la_lock.tolist(), prep.la_pos.tolist(), strict=True):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from matcher import _colgen
 from matcher import candidates as cand
 from matcher import solver as sv
-from matcher.model import Institution, Problem, Settings, Shift, Volunteer, Window
+from matcher.model import Institution, Pair, Problem, Settings, Shift, Volunteer, Window
 from tests.matcher.conftest import T0
 from tests.matcher.random_problems import random_problem
 from tests.matcher.test_solver_properties import brute_force
@@ -195,9 +195,10 @@ def test_lagrangian_proves_what_the_cut_bound_cannot():
     assert solution.metrics.status in ("OPTIMAL", "FILL_OPTIMAL")
 
 
-def _hours_heavy(seed: int) -> Problem:
+def _hours_heavy(seed: int, locked: int = 0) -> Problem:
     """One day at one home: shifts of 1-4 hours at random times, volunteers free all day with
-    tight hour caps, so the flow's relaxation of hours and clashes leaves gaps."""
+    tight hour caps, so the flow's relaxation of hours and clashes leaves gaps; `locked`
+    pairs on distinct shifts (each shift has a place for it: none overflows)."""
     import random
 
     rng = random.Random(seed)
@@ -236,13 +237,14 @@ def _hours_heavy(seed: int) -> Problem:
         shifts=tuple(shifts),
         volunteers=vols,
         settings=Settings(min_rest_minutes=30),
+        locked=tuple(Pair(f"v{rng.randrange(8)}", f"s{i}") for i in rng.sample(range(10), locked)),
     )
 
 
 def test_lagrangian_bound_holds_and_bites_where_hours_make_gaps():
     lowered = 0
     for seed in range(30):
-        problem = _hours_heavy(seed)
+        problem = _hours_heavy(seed, locked=seed % 3)
         exact = sv.solve(problem, time_limit=10, threads=1)
         assert exact.metrics.status in ("OPTIMAL", "FILL_OPTIMAL")  # CP-SAT proved the fill
         for every in (False, True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from datetime import timedelta
 
@@ -142,43 +143,55 @@ def test_lagrangian_bound_never_below_the_exhaustive_optimum(seed, locked, every
     assert after >= best_total
 
 
+DAY = T0 + timedelta(days=1)
+
+
+def _shift(sid: str, start_h: int, hours: int, needed: int = 1) -> Shift:
+    return Shift(
+        id=sid,
+        institution_id="home",
+        start=DAY + timedelta(hours=start_h),
+        end=DAY + timedelta(hours=start_h + hours),
+        needed=needed,
+    )
+
+
+def _volunteer(
+    vid: str, windows: list[tuple[int, int]], max_hours: float | None, max_shifts: int | None
+) -> Volunteer:
+    return Volunteer(
+        id=vid,
+        skills=frozenset(),
+        gender=None,
+        age=30,
+        lat=30.0,
+        lon=31.2,
+        max_travel_km=10,
+        availability=tuple(
+            Window(start=DAY + timedelta(hours=a), end=DAY + timedelta(hours=b)) for a, b in windows
+        ),
+        max_hours=max_hours,
+        max_shifts=max_shifts,
+    )
+
+
+def _one_home(shifts: tuple[Shift, ...], vols: tuple[Volunteer, ...], **kw) -> Problem:
+    return Problem(
+        horizon=Window(start=DAY, end=DAY + timedelta(days=1)),
+        institutions=(Institution(id="home", lat=30.0, lon=31.2),),
+        shifts=shifts,
+        volunteers=vols,
+        **kw,
+    )
+
+
 def _hours_problem() -> Problem:
     """V1 (at most 4 hours) may take A (2 h), B (2 h) and C (3 h); V2 only A. The flow credits
     V1 with two shifts (the two shortest fit 4 hours) next to V2: 3 places. Any roster fills
     2: V1 cannot work B and C (5 hours) and A takes one of them."""
-    inst = Institution(id="home", lat=30.0, lon=31.2)
-    day = T0 + timedelta(days=1)
-
-    def shift(sid: str, start_h: int, hours: int) -> Shift:
-        return Shift(
-            id=sid,
-            institution_id="home",
-            start=day + timedelta(hours=start_h),
-            end=day + timedelta(hours=start_h + hours),
-            needed=1,
-        )
-
-    def vol(vid: str, windows: list[tuple[int, int]], max_hours: float | None) -> Volunteer:
-        return Volunteer(
-            id=vid,
-            skills=frozenset(),
-            gender=None,
-            age=30,
-            lat=30.0,
-            lon=31.2,
-            max_travel_km=10,
-            availability=tuple(
-                Window(start=day + timedelta(hours=a), end=day + timedelta(hours=b))
-                for a, b in windows
-            ),
-            max_hours=max_hours,
-        )
-
-    return Problem(
-        horizon=Window(start=day, end=day + timedelta(days=1)),
-        institutions=(inst,),
-        shifts=(shift("A", 8, 2), shift("B", 11, 2), shift("C", 14, 3)),
-        volunteers=(vol("V1", [(8, 17)], 4), vol("V2", [(8, 10)], None)),
+    return _one_home(
+        (_shift("A", 8, 2), _shift("B", 11, 2), _shift("C", 14, 3)),
+        (_volunteer("V1", [(8, 17)], 4, None), _volunteer("V2", [(8, 10)], None, None)),
         settings=Settings(min_rest_minutes=0),
     )
 
@@ -199,43 +212,19 @@ def _hours_heavy(seed: int, locked: int = 0) -> Problem:
     """One day at one home: shifts of 1-4 hours at random times, volunteers free all day with
     tight hour caps, so the flow's relaxation of hours and clashes leaves gaps; `locked`
     pairs on distinct shifts (each shift has a place for it: none overflows)."""
-    import random
 
     rng = random.Random(seed)
-    day = T0 + timedelta(days=1)
     shifts = []
     for i in range(10):
         start = rng.randrange(0, 20)
-        hours = rng.randint(1, 4)
-        shifts.append(
-            Shift(
-                id=f"s{i}",
-                institution_id="home",
-                start=day + timedelta(hours=start),
-                end=day + timedelta(hours=start + hours),
-                needed=rng.randint(1, 2),
-            )
-        )
+        shifts.append(_shift(f"s{i}", start, rng.randint(1, 4), rng.randint(1, 2)))
     vols = tuple(
-        Volunteer(
-            id=f"v{i}",
-            skills=frozenset(),
-            gender=None,
-            age=30,
-            lat=30.0,
-            lon=31.2,
-            max_travel_km=10,
-            availability=(Window(start=day, end=day + timedelta(days=1)),),
-            max_hours=float(rng.randint(2, 6)),
-            max_shifts=rng.choice([None, 2, 3]),
-        )
+        _volunteer(f"v{i}", [(0, 24)], float(rng.randint(2, 6)), rng.choice([None, 2, 3]))
         for i in range(8)
     )
-    return Problem(
-        horizon=Window(start=day, end=day + timedelta(days=1)),
-        institutions=(Institution(id="home", lat=30.0, lon=31.2),),
-        shifts=tuple(shifts),
-        volunteers=vols,
+    return _one_home(
+        tuple(shifts),
+        vols,
         settings=Settings(min_rest_minutes=30),
         locked=tuple(Pair(f"v{rng.randrange(8)}", f"s{i}") for i in rng.sample(range(10), locked)),
     )

@@ -47,9 +47,15 @@ class Schedules:
         pdur: np.ndarray,
         k_of_vol: np.ndarray,
         dur_rem: np.ndarray,
+        keep: np.ndarray | None = None,
     ) -> Schedules:
+        """The pairs of `vols` (those `keep` marks, when given: pairs that can never weigh
+        anything are never taken, so leaving them out changes no schedule's value)."""
         lo, hi = pair_bounds[vols], pair_bounds[vols + 1]
         owner, idx = cand.expand_ranges(lo, hi)
+        if keep is not None:
+            sel = keep[idx]
+            owner, idx = owner[sel], idx[sel]
         st, er = pstart[idx], pend_rest[idx]
         order = np.lexsort((st, er, owner))
         idx, owner, st, er = idx[order], owner[order], st[order], er[order]

@@ -1599,6 +1599,10 @@ class _State:
             base[int(comp_of_vol[v])] -= most_open.get(v, 0)
         for c, qs in locked_arcs:
             base[c] -= float(any(not closed[q] for q in qs))
+        # a pair weighs something only through a position that is outside the cut or in the
+        # region (the others keep multiplier 1)
+        weighs = np.zeros(len(prep.pv), dtype=bool)
+        weighs[prep.a_pair[~closed[prep.a_pos] | touching]] = True
         sched = _colgen.Schedules.build(
             vols,
             self.pair_bounds,
@@ -1607,6 +1611,7 @@ class _State:
             prep.pdur,
             flow.vcap,
             prep.v_dur_rem,
+            keep=weighs,
         )
         local = np.full(len(prep.pv), -1, dtype=np.int64)
         local[sched.pairs] = np.arange(len(sched.pairs))

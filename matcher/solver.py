@@ -56,6 +56,7 @@ CLOSURE_ROUNDS = 200  # regions searched around volunteers with slack in the cut
 CLOSURE_MAX_PAIRS = 6000  # candidate pairs per region
 CLOSURE_DTIME = 1.0  # deterministic time per region
 LAGRANGIAN_DTIME = 2.0  # deterministic time of the CP-SAT search on the master's columns
+LAGRANGIAN_COMPONENT_MAX_PAIRS = 150_000  # whole components up to this size get the bound
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 FAIRNESS_FLOW_MAX_ARCS = 250_000  # above this, fairness is left out of the flow (speed)
@@ -179,6 +180,47 @@ def solve(
         if won:
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
             say(f"neighbourhood search: {won} more places ({elapsed():.1f} s)")
+
+    # the Lagrangian bound over whole components still short of it, smallest first
+    if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
+        comp_of_pos = np.full(len(prep.positions), -1, dtype=np.int64)
+        comp_of_pos[prep.a_pos] = comp_of_pair[prep.a_pair]
+        pos_order = np.argsort(comp_of_pos, kind="stable")
+        pos_bounds = np.searchsorted(comp_of_pos[pos_order], np.arange(len(comps) + 1))
+        whole = sorted(
+            (c for c in range(len(comps)) if filled_by_comp[c] < bound[c]),
+            key=lambda c: (comps[c].n_pairs, c),
+        )
+        lowered_all = won_all = tried = 0
+        deadline = min(t_start + limit * LNS_WALL_SHARE, hard_end)
+        for c in whole:
+            if comps[c].n_pairs > LAGRANGIAN_COMPONENT_MAX_PAIRS:
+                break
+            if time.perf_counter() >= deadline:
+                break
+            won, lowered = state.lagrangian_search(
+                prep,
+                flow,
+                comp_of_pair,
+                comp_of_lock,
+                cut,
+                most_open,
+                bound,
+                seed=seed,
+                workers=threads,
+                deadline=deadline,
+                region=pos_order[pos_bounds[c] : pos_bounds[c + 1]],
+                scope=comps[c].pairs,
+            )
+            won_all += won
+            lowered_all += lowered
+            tried += 1
+        if tried:
+            filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
+            say(
+                f"lagrangian bound on {tried} whole components: {lowered_all} lower, "
+                f"{won_all} more places ({elapsed():.1f} s)"
+            )
 
     # regions around volunteers the cut bound credits with more shifts than they work
     if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
@@ -1092,6 +1134,7 @@ class _State:
         self.a_pair_l = _ints(prep.a_pair)
         self.double_placed: set[int] = set()
         self.arcs_cache: dict[int, list[int]] = {}
+        self.lagrangian_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -1532,6 +1575,7 @@ class _State:
         workers: int,
         deadline: float,
         region: np.ndarray | None = None,
+        scope: np.ndarray | None = None,
     ) -> tuple[int, int]:
         """Tighten `bound` (in place) by the Lagrangian bound over a region of positions,
         then re-solve the volunteers of the master LP's columns by CP-SAT on those columns'
@@ -1540,7 +1584,9 @@ class _State:
         The region is by default the positions outside the cut that the cut bound's slack
         volunteers (credited with more shifts there than they work) may take, and the cut's
         positions with a free place: the cut bound is loose exactly there, and few volunteers
-        reach them, so the master LP stays small.
+        reach them, so the master LP stays small. `scope` (optional) holds all pairs of every
+        volunteer with a position in the region (e.g. a component's pairs), to spare a pass
+        over all pairs.
         """
         closed = flow.closed
         if closed is None or flow.vcap is None or time.perf_counter() >= deadline:
@@ -1553,9 +1599,14 @@ class _State:
         for p, q in self.pair_pos.items():
             if not closed_l[q]:
                 works[self.pv_l[p]] += 1
-        a_bounds = np.searchsorted(prep.a_pair, np.arange(len(prep.pv) + 1))
-        comp_of_pos = np.full(len(prep.positions), -1, dtype=np.int64)
-        comp_of_pos[prep.a_pos] = comp_of_pair[prep.a_pair]
+        if self.lagrangian_index is None:
+            a_bounds = np.searchsorted(prep.a_pair, np.arange(len(prep.pv) + 1))
+            comp_of_pos = np.full(len(prep.positions), -1, dtype=np.int64)
+            comp_of_pos[prep.a_pos] = comp_of_pair[prep.a_pair]
+            comp_of_vol = np.full(prep.arr.n_volunteers, -1, dtype=np.int64)
+            comp_of_vol[prep.pv] = comp_of_pair
+            self.lagrangian_index = (a_bounds, comp_of_pos, comp_of_vol)
+        a_bounds, comp_of_pos, comp_of_vol = self.lagrangian_index
         if region is None:
             slack = np.array(
                 [
@@ -1577,10 +1628,13 @@ class _State:
             return 0, 0
         in_region = np.zeros(len(prep.positions), dtype=bool)
         in_region[region] = True
-        touching = in_region[prep.a_pos]
-        vols = np.unique(prep.pv[prep.a_pair[touching]])
-        comp_of_vol = np.full(prep.arr.n_volunteers, -1, dtype=np.int64)
-        comp_of_vol[prep.pv] = comp_of_pair
+        if scope is None:
+            arcs = np.arange(len(prep.a_pair))
+        else:
+            _, arcs = cand.expand_ranges(a_bounds[scope], a_bounds[scope + 1])
+        arc_pair, arc_pos = prep.a_pair[arcs], prep.a_pos[arcs]
+        touching = in_region[arc_pos]
+        vols = np.unique(prep.pv[arc_pair[touching]])
         # locked pairs with a position in the region: their term moves with the multipliers
         lock_touch: dict[int, list[int]] = defaultdict(list)
         for lk, q in zip(prep.la_lock.tolist(), prep.la_pos.tolist(), strict=True):
@@ -1602,7 +1656,7 @@ class _State:
         # a pair weighs something only through a position that is outside the cut or in the
         # region (the others keep multiplier 1)
         weighs = np.zeros(len(prep.pv), dtype=bool)
-        weighs[prep.a_pair[~closed[prep.a_pos] | touching]] = True
+        weighs[arc_pair[~closed[arc_pos] | touching]] = True
         sched = _colgen.Schedules.build(
             vols,
             self.pair_bounds,
@@ -1644,23 +1698,31 @@ class _State:
         if not res.support or not (filled[comps] < bound[comps]).any():
             return 0, lowered
         # the master's columns hold a roster as good as the bound where it is integral:
-        # re-solve their volunteers on those pairs, everything else fixed
-        allowed = set(res.support)
-        r_vols = sorted({self.pv_l[p] for p in allowed})
-        r_shifts = sorted(
-            {self.ps_l[p] for p in allowed}
-            | {self.ps_l[p] for v in r_vols for p in self.vol_pairs.get(v, ())}
-        )
-        won = self._solve_region(
-            prep,
-            r_shifts,
-            r_vols,
-            seed=seed,
-            workers=workers,
-            deadline=deadline,
-            dtime=LAGRANGIAN_DTIME,
-            allowed=allowed,
-        )
+        # re-solve their volunteers on the pairs of the columns it uses, then on the pairs of
+        # every column generated, everything else fixed
+        won = 0
+        for pairs in (res.support, res.generated):
+            if time.perf_counter() >= deadline:
+                break
+            allowed = set(pairs)
+            r_vols = sorted({self.pv_l[p] for p in allowed})
+            r_shifts = sorted(
+                {self.ps_l[p] for p in allowed}
+                | {self.ps_l[p] for v in r_vols for p in self.vol_pairs.get(v, ())}
+            )
+            won += self._solve_region(
+                prep,
+                r_shifts,
+                r_vols,
+                seed=seed,
+                workers=workers,
+                deadline=deadline,
+                dtime=LAGRANGIAN_DTIME,
+                allowed=allowed,
+            )
+            filled = self.places_by_component(comp_of_pair, comp_of_lock, n_c)
+            if not (filled[comps] < bound[comps]).any():
+                break
         return won, lowered
 
     def _neighbourhood(self, prep: _Prepared, q0: int) -> tuple[list[int], list[int]]:

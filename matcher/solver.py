@@ -192,7 +192,7 @@ def solve(
             key=lambda c: (comps[c].n_pairs, c),
         )
         lowered_all = won_all = tried = 0
-        deadline = min(t_start + limit * LNS_WALL_SHARE, hard_end)
+        deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
         for c in whole:
             if comps[c].n_pairs > LAGRANGIAN_COMPONENT_MAX_PAIRS:
                 break

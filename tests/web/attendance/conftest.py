@@ -54,7 +54,10 @@ def home(factory) -> Home:
     now = datetime.now(UTC)
     now_shift = factory.shift(opportunity, start=now - timedelta(minutes=30), hours=3)
     past_shift = factory.shift(opportunity, start=hour(now - timedelta(days=7)), hours=3)
-    future_shift = factory.shift(opportunity, start=hour(now + timedelta(days=2)), hours=2)
+    # 10:00 UTC two days on: inside the factory volunteers' daily availability at any hour
+    future_shift = factory.shift(
+        opportunity, start=hour(now + timedelta(days=2)).replace(hour=10), hours=2
+    )
     volunteers = [factory.volunteer(lat=30.05 + i * 0.001) for i in range(3)]
     coordinator = factory.user("coordinator", national_scope=True)
     return Home(

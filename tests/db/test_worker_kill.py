@@ -136,6 +136,15 @@ def statuses() -> dict[int, str]:
     )
 
 
+def afternoon_zone() -> str:
+    """A fixed-offset zone where it is about 14:00 now: outside the quiet hours (22:00-08:00
+    local) whatever the hour the suite runs, so the offers are due at once."""
+    from datetime import UTC, datetime
+
+    offset = 14 - datetime.now(UTC).hour  # -9 .. +14
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC"  # Etc/GMT-3 is UTC+3
+
+
 @pytest.fixture
 def three_offers(factory):
     """Three volunteers who agreed to SMS, each with an offer message due now."""
@@ -144,6 +153,7 @@ def three_offers(factory):
     for n in range(3):
         volunteer = factory.volunteer(lat=30.05 + n * 0.001, lon=31.24)
         volunteer.profile.sms_consent = True
+        volunteer.profile.timezone = afternoon_zone()
         db.session.commit()
         assert places.offer(shift, volunteer.id, None)[0]
         db.session.flush()

@@ -13,7 +13,10 @@ Pipeline (docs/solver.md explains why each step is exact or a valid bound):
    and freed places are refilled through augmenting chains that keep every rule;
 4. components (volunteers and shifts linked by candidate pairs) whose fill is below their flow
    bound, or whose secondary optimum is not proven, go to CP-SAT when small enough: fill is
-   maximised first, then held while the secondary objective is minimised.
+   maximised first, then held while the secondary objective is minimised;
+5. with the fill held, the secondary costs of the components still unproven: CP-SAT (one
+   worker, LP-based) where the model is small enough, then a neighbourhood search
+   (:mod:`matcher.secondary_search`) on the rest.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ CPSAT_MAX_PAIRS = 3000  # components short of their flow bound get CP-SAT up to 
 CPSAT_SECONDARY_MAX_PAIRS = 1500  # ... and those whose secondary optimum is not proven
 CPSAT_TOTAL_PAIRS = 60000  # at most this many pairs over all CP-SAT components of one solve
 CPSAT_SECONDARY_ONLY_MAX_VARS = 20000  # secondary costs alone by CP-SAT up to this model size
-CPSAT_SECONDARY_DTIME_PER_VAR = 0.00015  # ... with this deterministic time per variable
+CPSAT_SECONDARY_DTIME_PER_VAR = 0.00012  # ... with this deterministic time per variable
 SECONDARY_SEARCH_DTIME = 0.5  # neighbourhood search on the secondary costs (deterministic time)
 SECONDARY_SEARCH_FULL_AT_S = 20.0  # ... the whole budget from this time limit, less below
 SECONDARY_SEARCH_WALL_SHARE = 0.8  # ... and it stops by this fraction of the limit (safety net)
@@ -220,7 +223,9 @@ def solve(
     model_size = {
         c: _secondary_model_size(prep, comps[c])
         for c in range(len(comps))
-        if c not in chosen and not proven_secondary[c]
+        if c not in chosen
+        and not proven_secondary[c]
+        and comps[c].n_pairs <= CPSAT_SECONDARY_ONLY_MAX_VARS  # never smaller than its pairs
     }
     second = [c for c, n in model_size.items() if 0 < n <= CPSAT_SECONDARY_ONLY_MAX_VARS]
     second.sort(key=lambda c: (comps[c].n_pairs, c))
@@ -250,9 +255,13 @@ def solve(
         say(f"cp-sat secondary costs: {done_second} components ({elapsed():.1f} s)")
         selected.extend(second[:done_second])
     if not proven_secondary.all():
+        open_shifts = np.concatenate(
+            [comps[c].shifts for c in range(len(comps)) if not proven_secondary[c]]
+        )
+        first = prep.positions.first_of_shift
+        _, open_positions = cand.expand_ranges(first[open_shifts], first[open_shifts + 1])
         seeds = np.zeros(len(prep.positions), dtype=bool)
-        open_arcs = ~proven_secondary[comp_of_pair[prep.a_pair]]
-        seeds[prep.a_pos[open_arcs]] = True
+        seeds[open_positions] = True
         found = secondary_search.improve_secondary(
             state,
             prep,

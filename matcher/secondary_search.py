@@ -57,15 +57,17 @@ def improve_secondary(
 
     `guide_cost` is a reference cost per position (the flow relaxation's cheapest relaxed
     roster at the same fill): positions whose holders cost more than it are the seeds, most
-    excess first, among `seed_positions` (a boolean mask). A region grows from a seed
-    position breadth first: the position's holders and its cheapest candidate volunteers,
-    then the positions those volunteers hold, and so on, up to `region_size` volunteers and
-    positions. Every non-locked place of the region's volunteers is freed and CP-SAT assigns
-    them again to the region's positions (places held by others and locked pairs stay) under
-    every rule, with at least as many places per priority level as before, minimising the
-    exact secondary cost (pairs, fairness, same institution); the result is kept when it is
-    lexicographically better (places by level, then cost). Passes repeat while a region
-    improves; a seed whose last region is unchanged since it was solved is skipped.
+    excess first, among `seed_positions` (a boolean mask); when a pass over them improves
+    nothing, one pass seeds from every position, dearest holders first. A region grows from
+    a seed position breadth first: the position's holders and its cheapest candidate
+    volunteers, then the positions those volunteers hold, and so on, up to `region_size`
+    volunteers and positions. Every non-locked place of the region's volunteers is freed and
+    CP-SAT assigns them again to the region's positions and to positions with a free place
+    (places held by others and locked pairs stay) under every rule, with at least as many
+    places per priority level as before, minimising the exact secondary cost (pairs,
+    fairness, same institution); the result is kept when it is lexicographically better
+    (places by level, then cost). Passes repeat while a region improves; a seed whose last
+    region is unchanged since it was solved is skipped.
 
     Deterministic: the budget is CP-SAT's deterministic time plus a charge per model
     variable; `deadline` (wall clock) is only a safety net.

@@ -64,6 +64,7 @@ class ComponentResult:
     secondary_proven: bool
     fill_bound: float | None  # bound on the component's number of places (single level only)
     improved: bool
+    dtime: float = 0.0  # deterministic time CP-SAT used (all phases)
 
 
 def _cliques(starts: list[int], ends: list[int], order: list[int]) -> list[list[int]]:
@@ -89,13 +90,15 @@ def solve_component(
     deadline: float,
     fill_only: bool = False,
     hold_levels: dict[int, int] | None = None,
+    overrides: dict[str, object] | None = None,
 ) -> ComponentResult:
     """Solve the component: maximise fill (by priority level), then minimise secondary costs.
 
     With `fill_only` (neighbourhood searches) only the lexicographic fill is optimised. With
     `hold_levels` (level -> places, those of the hint, known to be the most places) the fill
     phases are skipped: the places of each level are held at least there and the whole time
-    goes to the secondary costs.
+    goes to the secondary costs. `overrides` sets CP-SAT parameters (e.g. one worker and a
+    light presolve for the secondary costs).
     """
     model = cp_model.CpModel()
     n_pairs = len(m.pair_vol)
@@ -190,6 +193,8 @@ def solve_component(
     params.random_seed = seed
     params.num_workers = max(1, workers)
     params.interleave_search = True
+    for key, value in (overrides or {}).items():
+        setattr(params, key, value)
     params.max_deterministic_time = max(
         deterministic_time * FILL_SHARE / (len(levels) + (len(levels) > 1)), 0.05
     )
@@ -200,6 +205,7 @@ def solve_component(
     )
     fill_proven = True
     fill_bound: float | None = None
+    used = 0.0
     if hold_levels is not None:
         for lv in levels:
             if hold_levels.get(lv, 0):
@@ -210,6 +216,7 @@ def solve_component(
         model.maximize(sum(t for lv in levels for t in level_terms[lv]))
         params.max_time_in_seconds = max(deadline - time.perf_counter(), 0.01)
         status = solver.solve(model)
+        used += solver.deterministic_time
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             fill_bound = solver.best_objective_bound
             _rehint(model, solver, x, xl)
@@ -217,6 +224,7 @@ def solve_component(
         model.maximize(expr)
         params.max_time_in_seconds = max(deadline - time.perf_counter(), 0.01)
         status = solver.solve(model)
+        used += solver.deterministic_time
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return ComponentResult(
                 arcs=sorted(m.hint_arcs),
@@ -225,6 +233,7 @@ def solve_component(
                 secondary_proven=False,
                 fill_bound=None,
                 improved=False,
+                dtime=used,
             )
         if status != cp_model.OPTIMAL:
             fill_proven = False
@@ -248,6 +257,7 @@ def solve_component(
             secondary_proven=False,
             fill_bound=None,
             improved=set(arcs) != m.hint_arcs or set(locked_arcs) != m.hint_locked_arcs,
+            dtime=used,
         )
     # secondary objective at fixed fill
     cost_terms: list[cp_model.LinearExprT] = []
@@ -300,6 +310,7 @@ def solve_component(
         model.minimize(sum(cost_terms))
         params.max_time_in_seconds = max(deadline - time.perf_counter(), 0.01)
         status = solver.solve(model)
+        used += solver.deterministic_time
         secondary_proven = status == cp_model.OPTIMAL
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             arcs = [a for a in range(len(x)) if solver.boolean_value(x[a])]
@@ -311,6 +322,7 @@ def solve_component(
         secondary_proven=secondary_proven and fill_proven,
         fill_bound=fill_bound,
         improved=set(arcs) != m.hint_arcs or set(locked_arcs) != m.hint_locked_arcs,
+        dtime=used,
     )
 
 

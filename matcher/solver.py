@@ -13,7 +13,10 @@ Pipeline (docs/solver.md explains why each step is exact or a valid bound):
    and freed places are refilled through augmenting chains that keep every rule;
 4. components (volunteers and shifts linked by candidate pairs) whose fill is below their flow
    bound, or whose secondary optimum is not proven, go to CP-SAT when small enough: fill is
-   maximised first, then held while the secondary objective is minimised.
+   maximised first, then held while the secondary objective is minimised;
+5. with the fill held, the secondary costs of the components still unproven: CP-SAT (one
+   worker, LP-based) where the model is small enough, then a neighbourhood search
+   (:mod:`matcher.secondary_search`) on the rest.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
-from matcher import _colgen, _cpsat, explain
+from matcher import _colgen, _cpsat, explain, secondary_search
 from matcher import candidates as cand
 from matcher.eligibility import caps_reasons, clash, pair_reasons
 from matcher.model import Assignment, Metrics, Problem, Solution
@@ -43,8 +46,11 @@ DEFAULT_TIME_LIMIT_S = 30.0
 CPSAT_MAX_PAIRS = 3000  # components short of their flow bound get CP-SAT up to this size
 CPSAT_SECONDARY_MAX_PAIRS = 1500  # ... and those whose secondary optimum is not proven
 CPSAT_TOTAL_PAIRS = 60000  # at most this many pairs over all CP-SAT components of one solve
-CPSAT_SECONDARY_ONLY_MAX_PAIRS = 40000  # fill proven: secondary costs by CP-SAT up to this size
-CPSAT_SECONDARY_DTIME_PER_PAIR = 0.0002  # ... with this deterministic time per pair
+CPSAT_SECONDARY_ONLY_MAX_VARS = 20000  # secondary costs alone by CP-SAT up to this model size
+CPSAT_SECONDARY_DTIME_PER_VAR = 0.00012  # ... with this deterministic time per variable
+SECONDARY_SEARCH_DTIME = 0.5  # neighbourhood search on the secondary costs (deterministic time)
+SECONDARY_SEARCH_FULL_AT_S = 20.0  # ... the whole budget from this time limit, less below
+SECONDARY_SEARCH_WALL_SHARE = 0.8  # ... and it stops by this fraction of the limit (safety net)
 LNS_ROUNDS = 40  # neighbourhoods searched around places short of the flow bound
 LNS_MAX_PAIRS = 600  # candidate pairs per neighbourhood
 LNS_DTIME = 0.1  # deterministic time per neighbourhood
@@ -271,16 +277,17 @@ def solve(
     if selected:
         say(f"cp-sat: {len(selected)} components ({elapsed():.1f} s)")
 
-    # bigger components whose fill is proven: CP-SAT on the secondary costs alone, fill held
+    # secondary costs with the fill held: exact CP-SAT (one worker, LP-based) on components
+    # whose model is small enough, then a neighbourhood search on the rest
     chosen = set(selected)
-    second = [
-        c
+    model_size = {
+        c: _secondary_model_size(prep, comps[c])
         for c in range(len(comps))
         if c not in chosen
         and not proven_secondary[c]
-        and filled_by_comp[c] >= bound[c]
-        and 0 < comps[c].n_pairs <= CPSAT_SECONDARY_ONLY_MAX_PAIRS
-    ]
+        and comps[c].n_pairs <= CPSAT_SECONDARY_ONLY_MAX_VARS  # never smaller than its pairs
+    }
+    second = [c for c, n in model_size.items() if 0 < n <= CPSAT_SECONDARY_ONLY_MAX_VARS]
     second.sort(key=lambda c: (comps[c].n_pairs, c))
     done_second = 0
     for c in second:
@@ -288,7 +295,7 @@ def solve(
             break
         dtime = min(
             max(0.0, limit * CPSAT_SHARE - elapsed()),
-            CPSAT_DTIME_BASE + CPSAT_SECONDARY_DTIME_PER_PAIR * comps[c].n_pairs,
+            CPSAT_DTIME_BASE + CPSAT_SECONDARY_DTIME_PER_VAR * model_size[c],
         )
         if dtime < 0.2:
             break
@@ -300,12 +307,35 @@ def solve(
             dtime=dtime,
             deadline=deadline,
             hold_fill=True,
+            overrides=secondary_search.LIGHT_PARAMS,
         )
         proven_secondary[c] = res.secondary_proven
         done_second += 1
     if done_second:
         say(f"cp-sat secondary costs: {done_second} components ({elapsed():.1f} s)")
         selected.extend(second[:done_second])
+    if not proven_secondary.all():
+        open_shifts = np.concatenate(
+            [comps[c].shifts for c in range(len(comps)) if not proven_secondary[c]]
+        )
+        first = prep.positions.first_of_shift
+        _, open_positions = cand.expand_ranges(first[open_shifts], first[open_shifts + 1])
+        seeds = np.zeros(len(prep.positions), dtype=bool)
+        seeds[open_positions] = True
+        found = secondary_search.improve_secondary(
+            state,
+            prep,
+            secondary_search.flow_cost_by_position(prep, flow.chosen_arcs),
+            seed_positions=seeds,
+            seed=seed,
+            dtime_budget=SECONDARY_SEARCH_DTIME * min(1.0, limit / SECONDARY_SEARCH_FULL_AT_S),
+            deadline=min(t_start + limit * SECONDARY_SEARCH_WALL_SHARE, hard_end),
+        )
+        if found.regions:
+            say(
+                f"secondary search: {found.regions} regions, {found.improved} better, "
+                f"cost -{found.saved} ({elapsed():.1f} s)"
+            )
 
     assignments, overflow = state.assignments(prep)
     filled = len(assignments)
@@ -350,6 +380,28 @@ def solve(
         metrics=metrics,
         warnings=tuple(prep.warnings + state.warnings),
     )
+
+
+def _secondary_model_size(prep: _Prepared, comp: _Component) -> int:
+    """Variables of a component's secondary-cost model: one per (pair, position), plus the
+    fairness steps (one per possible shift of a volunteer) and the same-institution flags."""
+    pairs = comp.pairs
+    if not len(pairs):
+        return 0
+    size = int(
+        (
+            np.searchsorted(prep.a_pair, pairs, side="right")
+            - np.searchsorted(prep.a_pair, pairs, side="left")
+        ).sum()
+    )
+    vols, per_vol = np.unique(prep.pv[pairs], return_counts=True)
+    if prep.fairness_unit:
+        cap = prep.v_ms_rem[vols]
+        size += int(np.where(cap >= 0, np.minimum(cap, per_vol), per_vol).sum())
+    if prep.same_institution_unit:
+        codes = prep.pv[pairs] * len(prep.arr.i_lat) + prep.arr.s_inst[prep.ps[pairs]]
+        size += len(np.unique(codes)) + len(vols)
+    return size
 
 
 def _cut_bound(
@@ -1362,6 +1414,7 @@ class _State:
         dtime: float,
         deadline: float,
         hold_fill: bool = False,
+        overrides: dict[str, object] | None = None,
     ) -> _cpsat.ComponentResult:
         pairs = comp.pairs
         local = {int(p): i for i, p in enumerate(pairs.tolist())}
@@ -1435,6 +1488,7 @@ class _State:
             deterministic_time=dtime,
             deadline=deadline,
             hold_levels=hold,
+            overrides=overrides,
         )
         new_pairs = [int(prep.a_pair[int(sel[i])]) for i in res.arcs]
         new_locked = [int(prep.la_lock[int(lsel[i])]) for i in res.locked_arcs]

@@ -371,7 +371,8 @@ def write_doc(
         "file to the written solution file. **peak MB**: the child's maximum resident set "
         "(`wait4` rusage `ru_maxrss`).",
         "- **filled / demand**: places filled out of places needed. **bound**: ours' proven upper "
-        "bound on fill (max flow over the eligible pairs; no valid roster fills more). "
+        "bound on fill (the least of the flow, cut, Lagrangian and CP-SAT bounds of "
+        "docs/solver.md; no valid roster fills more). "
         "**fill / bound** uses ours' bound for every method of the same instance. The peers "
         "prove no bound of their own and report the demand as theirs.",
         "- **status**: ours' solution status (OPTIMAL, FILL_OPTIMAL: fill proven optimal; "

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from matcher import _colgen, _cpsat, explain, secondary_search
 from matcher import candidates as cand
@@ -1103,42 +1105,34 @@ def _components(
     n_s = prep.arr.n_shifts
     a = np.concatenate([prep.pv, prep.lk_v])
     b = np.concatenate([prep.ps, prep.lk_s]) + n_v
-    label = np.arange(n_v + n_s, dtype=np.int64)
-    if len(a):
-        while True:
-            m = np.minimum(label[a], label[b])
-            before = label.copy()
-            np.minimum.at(label, a, m)
-            np.minimum.at(label, b, m)
-            while True:
-                nxt = label[label]
-                if np.array_equal(nxt, label):
-                    break
-                label = nxt
-            if np.array_equal(label, before):
-                break
-    pair_label = label[prep.pv] if len(prep.pv) else np.zeros(0, np.int64)
-    lock_label = label[prep.lk_v] if len(prep.lk_v) else np.zeros(0, np.int64)
-    used = np.unique(np.concatenate([pair_label, lock_label]))
-    comp_of_pair = np.searchsorted(used, pair_label)
-    comp_of_lock = np.searchsorted(used, lock_label)
-    n_c = len(used)
-    shift_label = label[n_v:]
-    loc = np.minimum(np.searchsorted(used, shift_label), max(n_c - 1, 0))
-    comp_of_shift = np.where(
-        (n_c > 0) & (used[loc] == shift_label) if n_c else np.zeros(n_s, bool), loc, -1
+    graph = sparse.csr_array(
+        (np.ones(len(a), dtype=np.int8), (a, b)), shape=(n_v + n_s, n_v + n_s)
     )
-    comps: list[_Component] = []
-    p_order = np.argsort(comp_of_pair, kind="stable")
-    p_bounds = np.searchsorted(comp_of_pair[p_order], np.arange(n_c + 1))
-    l_order = np.argsort(comp_of_lock, kind="stable")
-    l_bounds = np.searchsorted(comp_of_lock[l_order], np.arange(n_c + 1))
-    for c in range(n_c):
-        pairs = p_order[p_bounds[c] : p_bounds[c + 1]]
-        locked = l_order[l_bounds[c] : l_bounds[c + 1]]
-        shifts = np.unique(np.concatenate([prep.ps[pairs], prep.lk_s[locked]]))
-        vols = np.unique(np.concatenate([prep.pv[pairs], prep.lk_v[locked]]))
-        comps.append(_Component(pairs=pairs, locked=locked, shifts=shifts, vols=vols))
+    _, label = csgraph.connected_components(graph, directed=False)
+    label = label.astype(np.int64)
+    linked = np.zeros(n_v + n_s, dtype=bool)
+    linked[a] = True
+    linked[b] = True
+    used = np.unique(label[linked])  # labels number components by their first node
+    n_c = len(used)
+    comp_of_node = np.where(linked, np.searchsorted(used, label), -1)
+    comp_of_pair = comp_of_node[prep.pv]
+    comp_of_lock = comp_of_node[prep.lk_v]
+    comp_of_shift = comp_of_node[n_v:]
+
+    def members(comp_of: np.ndarray) -> list[np.ndarray]:
+        """Indices grouped by component, ascending within each (unlinked ones left out)."""
+        ids = np.flatnonzero(comp_of >= 0)
+        order = ids[np.argsort(comp_of[ids], kind="stable")]
+        cut = np.searchsorted(comp_of[order], np.arange(n_c + 1))
+        return [order[cut[c] : cut[c + 1]] for c in range(n_c)]
+
+    pairs_of, locked_of = members(comp_of_pair), members(comp_of_lock)
+    vols_of, shifts_of = members(comp_of_node[:n_v]), members(comp_of_shift)
+    comps = [
+        _Component(pairs=pairs_of[c], locked=locked_of[c], shifts=shifts_of[c], vols=vols_of[c])
+        for c in range(n_c)
+    ]
     # flow bound per component: sink flow of its positions = chosen arcs + chosen locked arcs
     bound = np.zeros(n_c, dtype=np.int64)
     if len(flow.chosen_arcs):
@@ -1294,15 +1288,27 @@ class _State:
 
     # -- augmenting chains ---------------------------------------------------------
     def _can_take(self, v: int, pair: int, drop: int | None = None) -> bool:
+        """Can volunteer `v` add `pair` (giving up `drop`) and keep rules 1, 6 and 7?
+
+        Their current pairs keep the rules, so only the new pair is checked against each of
+        them (another place of the same shift, or a clash: [start, end + rest) intervals
+        that intersect), then the caps on the new totals.
+        """
         mine = self.vol_pairs.get(v)
         if not mine:
             return True  # a candidate pair alone keeps the caps (pruned in _prepare)
-        current = [p for p in mine if p != drop]
-        ps = self.ps_l
-        s = ps[pair]
-        if any(ps[p] == s for p in current):
-            return False
-        return self._feasible(v, [*current, pair])
+        ps, st, er, dur = self.ps_l, self.st_l, self.er_l, self.dur_l
+        s, a0, a1 = ps[pair], st[pair], er[pair]
+        count, hours = 1, dur[pair]
+        for p in mine:
+            if p == drop:
+                continue
+            if ps[p] == s or (st[p] < a1 and a0 < er[p]):
+                return False
+            count += 1
+            hours += dur[p]
+        ms, dr = self.ms_l[v], self.dr_l[v]
+        return (ms < 0 or count <= ms) and (dr < 0 or hours <= dr)
 
     def augment(self, prep: _Prepared, deadline: float = float("inf")) -> int:
         """Refill the places the repair freed through chains of moves that keep every rule;

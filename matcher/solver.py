@@ -1105,9 +1105,7 @@ def _components(
     n_s = prep.arr.n_shifts
     a = np.concatenate([prep.pv, prep.lk_v])
     b = np.concatenate([prep.ps, prep.lk_s]) + n_v
-    graph = sparse.csr_array(
-        (np.ones(len(a), dtype=np.int8), (a, b)), shape=(n_v + n_s, n_v + n_s)
-    )
+    graph = sparse.csr_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n_v + n_s, n_v + n_s))
     _, label = csgraph.connected_components(graph, directed=False)
     label = label.astype(np.int64)
     linked = np.zeros(n_v + n_s, dtype=bool)

@@ -27,7 +27,9 @@ import os
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
@@ -73,6 +75,7 @@ MCF_KEEP_PER_POSITION = 12  # cheapest pair arcs kept per position (at least)
 MCF_KEEP_PER_PLACE = 4  # ... and per place of the position
 
 Progress = Callable[[str], None]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -140,10 +143,17 @@ def solve(
     say(f"candidates: {len(candidates)} eligible pairs ({elapsed():.1f} s)")
     prep = _prepare(problem, arr, candidates)
 
-    flow = _solve_flow(prep)
+    # the arc index and the components do not depend on the flow: built while it solves
+    flow, built = _solve_flow(
+        prep, alongside=lambda: (_ArcIndex.build(prep), _structure(prep)), threads=threads
+    )
+    assert built is not None
+    index, structure = built
     say(f"flow relaxation: bound {flow.total} places ({elapsed():.1f} s)")
-    comp_bound, comp_of_pair, comp_of_lock, _comp_of_shift, comps = _components(prep, flow)
-    state = _State.from_flow(prep, flow)
+    comp_bound, comp_of_pair, comp_of_lock, _comp_of_shift, comps = _components(
+        prep, flow, structure
+    )
+    state = _State.from_flow(prep, flow, index)
     dirty = state.repair(prep)
     affected: set[int] = set()
     for v in dirty:
@@ -948,8 +958,14 @@ def _in_slices(n: int, *slices: slice) -> np.ndarray:
     return out
 
 
-def _solve_flow(prep: _Prepared) -> _Flow:
+def _solve_flow(
+    prep: _Prepared, alongside: Callable[[], _T] | None = None, threads: int = 1
+) -> tuple[_Flow, _T | None]:
     """Proven fill bound by max flow, then the cheapest roster with that lexicographic fill.
+
+    `alongside` (optional) is called once while the min-cost flow runs (in a second thread
+    when `threads` allows: OR-Tools releases the GIL while it solves) and its result is
+    returned with the flow; it must not depend on the flow.
 
     Per-level fill counts come from max flows restricted to the positions of level >= l (the
     fillable position sets of a flow network form a matroid, so the greedy counts by level are
@@ -959,13 +975,23 @@ def _solve_flow(prep: _Prepared) -> _Flow:
     """
     positions = prep.positions
     n_pos = len(positions)
+    side: list[_T] = []
+
+    def run_alongside() -> None:
+        if alongside is not None and not side:
+            side.append(alongside())
+
+    def finish(flow: _Flow) -> tuple[_Flow, _T | None]:
+        run_alongside()
+        return flow, (side[0] if side else None)
+
     if n_pos == 0 or (len(prep.pv) == 0 and len(prep.lk_v) == 0):
-        return _Flow(0, np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True)
+        return finish(_Flow(0, np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True))
     fairness = len(prep.a_pair) <= FAIRNESS_FLOW_MAX_ARCS
     net = _build_network(prep, fairness)
     total, used = _max_flow(net, prep, 1)
     if total == 0:
-        return _Flow(0, np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True)
+        return finish(_Flow(0, np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True))
     locked_max = _max_flow(net, prep, 1, locked_only=True)[0] if len(prep.lk_v) else 0
     rank = {1: total}
     for lv in range(2, prep.n_levels + 1):
@@ -1010,7 +1036,15 @@ def _solve_flow(prep: _Prepared) -> _Flow:
             supplies[SOURCE] = total
         supplies[SINK] = -total
         smcf.set_nodes_supplies(np.arange(n_nodes), supplies)
-        status = smcf.solve()
+        if threads >= 2 and alongside is not None and not side:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                solving = pool.submit(smcf.solve)
+                try:
+                    run_alongside()
+                finally:
+                    status = solving.result()
+        else:
+            status = smcf.solve()
         if status == smcf.OPTIMAL:
             break
     else:
@@ -1020,7 +1054,7 @@ def _solve_flow(prep: _Prepared) -> _Flow:
     pair_flow = flows[net.pair_arcs]
     lock_flow = flows[net.lock_arcs]
     spill_flow = flows[net.spill_arcs]
-    return _Flow(
+    flow = _Flow(
         total=total,
         chosen_arcs=net.pair_arc_ids[pair_flow > 0],
         chosen_locked=net.lock_arc_ids[lock_flow > 0],
@@ -1034,6 +1068,7 @@ def _solve_flow(prep: _Prepared) -> _Flow:
         closed=net.closed,
         vcap=net.vcap,
     )
+    return finish(flow)
 
 
 def _prune(net: _Network, prep: _Prepared, used: np.ndarray) -> np.ndarray | None:
@@ -1092,14 +1127,36 @@ class _Component:
         return len(self.pairs) + len(self.locked)
 
 
+@dataclass
+class _Structure:
+    """Connected components and the component of every pair, locked pair and shift."""
+
+    comp_of_pair: np.ndarray
+    comp_of_lock: np.ndarray
+    comp_of_shift: np.ndarray  # -1: the shift has no pair
+    comps: list[_Component]
+
+
 def _components(
-    prep: _Prepared, flow: _Flow
+    prep: _Prepared, flow: _Flow, structure: _Structure | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[_Component]]:
+    """Per component the flow bound (places of the relaxed optimum inside it), then the
+    component of every pair, locked pair and shift, and the components (`_structure`)."""
+    st = structure or _structure(prep)
+    n_c = len(st.comps)
+    bound = np.zeros(n_c, dtype=np.int64)
+    if len(flow.chosen_arcs):
+        np.add.at(bound, st.comp_of_pair[prep.a_pair[flow.chosen_arcs]], 1)
+    if len(flow.chosen_locked):
+        np.add.at(bound, st.comp_of_lock[prep.la_lock[flow.chosen_locked]], 1)
+    return bound, st.comp_of_pair, st.comp_of_lock, st.comp_of_shift, st.comps
+
+
+def _structure(prep: _Prepared) -> _Structure:
     """Connected components of volunteers and shifts linked by candidate or locked pairs.
 
-    Returns per component the flow bound (places of the relaxed optimum inside it), the
-    component of every pair, locked pair and shift (-1: no pair), and the components
-    themselves. Only components with at least one pair are listed.
+    Only components with at least one pair are listed, numbered by their first volunteer or
+    shift; members are ascending within a component.
     """
     n_v = prep.arr.n_volunteers
     n_s = prep.arr.n_shifts
@@ -1131,16 +1188,28 @@ def _components(
         _Component(pairs=pairs_of[c], locked=locked_of[c], shifts=shifts_of[c], vols=vols_of[c])
         for c in range(n_c)
     ]
-    # flow bound per component: sink flow of its positions = chosen arcs + chosen locked arcs
-    bound = np.zeros(n_c, dtype=np.int64)
-    if len(flow.chosen_arcs):
-        np.add.at(bound, comp_of_pair[prep.a_pair[flow.chosen_arcs]], 1)
-    if len(flow.chosen_locked):
-        np.add.at(bound, comp_of_lock[prep.la_lock[flow.chosen_locked]], 1)
-    return bound, comp_of_pair, comp_of_lock, comp_of_shift, comps
+    return _Structure(comp_of_pair, comp_of_lock, comp_of_shift, comps)
 
 
 # ---------------------------------------------------------------------- roster state
+
+
+@dataclass
+class _ArcIndex:
+    """Pair arcs grouped by position (ascending pair within one) and pairs by volunteer."""
+
+    arcs_by_pos: np.ndarray
+    arcs_pos_bounds: np.ndarray
+    pair_bounds: np.ndarray
+
+    @classmethod
+    def build(cls, prep: _Prepared) -> _ArcIndex:
+        order = np.lexsort((prep.a_pair, prep.a_pos))
+        return cls(
+            arcs_by_pos=order,
+            arcs_pos_bounds=np.searchsorted(prep.a_pos[order], np.arange(len(prep.positions) + 1)),
+            pair_bounds=np.searchsorted(prep.pv, np.arange(prep.arr.n_volunteers + 1)),
+        )
 
 
 def _ints(values: np.ndarray) -> memoryview:
@@ -1151,7 +1220,7 @@ def _ints(values: np.ndarray) -> memoryview:
 class _State:
     """The current roster: non-locked pairs with positions, locked pairs with positions."""
 
-    def __init__(self, prep: _Prepared) -> None:
+    def __init__(self, prep: _Prepared, index: _ArcIndex | None = None) -> None:
         self.prep = prep
         self.pos_fill = np.zeros(len(prep.positions), dtype=np.int64)
         self.pair_pos: dict[int, int] = {}  # pair -> position
@@ -1160,12 +1229,10 @@ class _State:
         self.warnings: list[str] = []
         self.flow_fill = self.pos_fill
         # arcs grouped by position (for augmenting searches) and by pair
-        order = np.lexsort((prep.a_pair, prep.a_pos))
-        self.arcs_by_pos = order
-        self.arcs_pos_bounds = np.searchsorted(
-            prep.a_pos[order], np.arange(len(prep.positions) + 1)
-        )
-        self.pair_bounds = np.searchsorted(prep.pv, np.arange(prep.arr.n_volunteers + 1))
+        index = index or _ArcIndex.build(prep)
+        self.arcs_by_pos = index.arcs_by_pos
+        self.arcs_pos_bounds = index.arcs_pos_bounds
+        self.pair_bounds = index.pair_bounds
         # the repair and augmenting searches index these one element at a time: memoryviews
         # give Python ints as fast as lists do, without copying millions of pairs
         self.st_l = _ints(prep.pstart)
@@ -1182,8 +1249,8 @@ class _State:
 
     # -- construction ---------------------------------------------------------------
     @classmethod
-    def from_flow(cls, prep: _Prepared, flow: _Flow) -> _State:
-        st = cls(prep)
+    def from_flow(cls, prep: _Prepared, flow: _Flow, index: _ArcIndex | None = None) -> _State:
+        st = cls(prep, index)
         positions = prep.positions
         overflow = dict(flow.overflow_to_open)
         flow_fill = np.zeros(len(positions), dtype=np.int64)

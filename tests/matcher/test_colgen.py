@@ -97,7 +97,7 @@ def test_schedule_pricing_matches_exhaustive_search(data, k, h):
 def _pipeline(problem: Problem):
     arr = cand.build_arrays(problem)
     prep = sv._prepare(problem, arr, cand.generate(arr))
-    flow = sv._solve_flow(prep)
+    flow, _ = sv._solve_flow(prep)
     comp_bound, comp_of_pair, comp_of_lock, _, comps = sv._components(prep, flow)
     state = sv._State.from_flow(prep, flow)
     if state.repair(prep):

@@ -1095,7 +1095,8 @@ def _prune(net: _Network, prep: _Prepared, used: np.ndarray) -> np.ndarray | Non
     else:
         order = np.lexsort((ids, costs, heads))
     hs = heads[order]
-    rank = np.arange(len(hs)) - np.searchsorted(hs, hs, side="left")
+    starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])  # first arc of each position
+    rank = np.arange(len(hs)) - np.repeat(starts, np.diff(np.r_[starts, len(hs)]))
     cap = prep.positions.capacity[hs - net.pos_base]
     cheap = ids[order][rank < np.maximum(MCF_KEEP_PER_POSITION, MCF_KEEP_PER_PLACE * cap)]
     keep[cheap] = True

@@ -69,6 +69,8 @@ LAGRANGIAN_DTIME = 2.0  # deterministic time of the CP-SAT search on the master'
 LAGRANGIAN_COMPONENT_MAX_PAIRS = 150_000  # whole components up to this size get the bound
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
+HOURS_PENALTY = 100  # flow cost per hour a shift is longer than the hour-cap share per shift
+HOUR_US = 3600 * 10**6
 FAIRNESS_FLOW_MAX_ARCS = 250_000  # above this, fairness is left out of the flow (speed)
 MCF_PRUNE_ABOVE = 250_000  # min-cost flow on pruned pair arcs above this many
 MCF_KEEP_PER_POSITION = 12  # cheapest pair arcs kept per position (at least)
@@ -812,6 +814,7 @@ class _Network:
     pos_base: int
     lock_base: int
     vcap: np.ndarray  # per volunteer: most shifts (caps, clashes, hours)
+    penalised: np.ndarray  # pairs whose arc cost carries the hour-cap penalty
     closed: np.ndarray | None = None  # positions on the source side of the level-1 min cut
 
 
@@ -851,6 +854,18 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
     l_has_res[prep.la_lock[~l_open]] = True
     l_use = np.flatnonzero(~(l_open & l_has_res[prep.la_lock]))
 
+    # on big networks (where the min-cost flow is pruned anyway) steer it, never the bound,
+    # away from rosters the repair would have to break: a pair of a volunteer with an hour
+    # cap pays per hour its shift is longer than the volunteer's remaining hours per shift
+    # of their capacity (small networks keep exact costs: their flow optimum proves them)
+    penalty = np.zeros(len(ap), dtype=np.int64)
+    if len(prep.a_pair) > MCF_PRUNE_ABOVE:
+        pv_arc = prep.pv[ap]
+        rem = prep.v_dur_rem[pv_arc]
+        share = rem // np.maximum(vcap[pv_arc], 1)
+        over = np.where(rem >= 0, np.maximum(prep.pdur[ap] - share, 0), 0)
+        penalty = np.rint(HOURS_PENALTY * over / HOUR_US).astype(np.int64)
+
     vs = np.flatnonzero(vcap > 0)
     if fairness and prep.fairness_unit:
         fv, k = cand.expand_ranges(np.zeros(len(vs), np.int64), vcap[vs])
@@ -869,7 +884,7 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
         # (tail, head, cap, cost, head level)
         (np.full(len(fvol), SOURCE), v_base + fvol, f_cap, f_cost, 0),
         (v_base + gvol[needed_groups], group_node[needed_groups], 1, 0, 0),
-        (tail_pair, head_pair, 1, prep.pcost[ap], pos_level[prep.a_pos[arc_ids]]),
+        (tail_pair, head_pair, 1, prep.pcost[ap] + penalty, pos_level[prep.a_pos[arc_ids]]),
         (np.full(n_locked, LOCK_SOURCE), l_base + np.arange(n_locked), 1, 0, 0),
         (
             l_base + prep.la_lock[l_use],
@@ -912,6 +927,7 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
         pos_base=pos_base,
         lock_base=l_base,
         vcap=vcap,
+        penalised=np.unique(ap[penalty > 0]),
     )
 
 
@@ -1063,7 +1079,9 @@ def _solve_flow(
             for q, f in zip(net.spill_from.tolist(), spill_flow.tolist(), strict=True)
             if f
         },
-        exact_costs=(fairness or not prep.fairness_unit) and arcs is None,
+        exact_costs=(fairness or not prep.fairness_unit)
+        and arcs is None
+        and not len(net.penalised),
         rank=rank,
         closed=net.closed,
         vcap=net.vcap,

@@ -981,7 +981,8 @@ def _solve_flow(
 
     `alongside` (optional) is called once while the min-cost flow runs (in a second thread
     when `threads` allows: OR-Tools releases the GIL while it solves) and its result is
-    returned with the flow; it must not depend on the flow.
+    returned with the flow; it must not depend on the flow. With two threads the locked and
+    higher-level max flows also run beside the first level's.
 
     Per-level fill counts come from max flows restricted to the positions of level >= l (the
     fillable position sets of a flow network form a matroid, so the greedy counts by level are
@@ -1005,13 +1006,27 @@ def _solve_flow(
         return finish(_Flow(0, np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True))
     fairness = len(prep.a_pair) <= FAIRNESS_FLOW_MAX_ARCS
     net = _build_network(prep, fairness)
-    total, used = _max_flow(net, prep, 1)
+
+    def other_flows() -> tuple[int, list[tuple[int, np.ndarray]]]:
+        """The locked pairs' max flow and those of the levels above the first."""
+        locked = _max_flow(net, prep, 1, locked_only=True)[0] if len(prep.lk_v) else 0
+        return locked, [_max_flow(net, prep, lv) for lv in range(2, prep.n_levels + 1)]
+
+    if threads >= 2:  # the smaller max flows beside the first one (separate solver objects)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            others = pool.submit(other_flows)
+            try:
+                total, used = _max_flow(net, prep, 1)
+            finally:
+                locked_max, level_flows = others.result()
+    else:
+        total, used = _max_flow(net, prep, 1)
+        locked_max, level_flows = other_flows() if total else (0, [])
     if total == 0:
         return finish(_Flow(0, np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True))
-    locked_max = _max_flow(net, prep, 1, locked_only=True)[0] if len(prep.lk_v) else 0
     rank = {1: total}
-    for lv in range(2, prep.n_levels + 1):
-        rank[lv], used_lv = _max_flow(net, prep, lv)
+    for lv, (places, used_lv) in enumerate(level_flows, start=2):
+        rank[lv] = places
         used |= used_lv
     count = {lv: rank[lv] - rank.get(lv + 1, 0) for lv in rank}
     pruned = _prune(net, prep, used)

@@ -14,12 +14,30 @@ under the first reason that keeps them off that place:
 Suggestions are strings ``"relax=<what>;value=<v>;count=<n>: <text>"`` (see
 :func:`parse_suggestion`): each names one rule whose relaxation alone would let ``n`` free
 volunteers take the place, best first, at most ``MAX_SUGGESTIONS``.
+
+How, without classifying every volunteer for every position (the result is the same as that
+per-volunteer classification, which ``tests/matcher/test_explain.py`` checks against
+:mod:`matcher.eligibility`):
+
+- availability once per distinct (start, end) of the short shifts, from the windows grouped by
+  length and sorted by start; gender, age, credentials and languages on the available
+  volunteers that kept the earlier rules only, once per distinct set of those fields (the
+  first failing rule is what is counted);
+- the distance rule once per institution: a volunteer is near when the haversine term
+  (1 - dot of unit vectors) / 2 is below the one of its travel limit; within a margin of the
+  limit :func:`matcher.candidates.distance_ok_np` decides, as in candidate generation.
+  Available volunteers keeping the other rules but not near fail distance; volunteers
+  breaking exactly one rule other than distance are near, so only those are looked at;
+- the schedule rules from the roster's clashes, found per (start, end) through a time index;
+- the distance suggestion's nearest free volunteers from growing grid boxes around the
+  institution, trusted only when everything outside the box is farther.
 """
 
 from __future__ import annotations
 
 import math
 import multiprocessing
+import operator
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -70,29 +88,25 @@ def explain_unfilled(
     process and forked ones; the result is the same.
     """
     assignments = list(assignments)
-    filled: dict[str, Counter[str | None]] = {}
-    for a in assignments:
-        got = filled.get(a.shift_id)
-        if got is None:
-            got = filled[a.shift_id] = Counter()
-        got[a.position] += 1
-    nothing: Counter[str | None] = Counter()
+    filled = Counter(zip(map(_SHIFT_ID, assignments), map(_POSITION, assignments), strict=True))
     open_places = arr.s_open.tolist()
     # by institution, so that one set of nearby volunteers serves all of its shifts
     order = np.lexsort((np.arange(arr.n_shifts), arr.s_inst)).tolist()
     todo: list[tuple[int, list[tuple[str | None, int]]]] = []
     for si in order:
         shift = problem.shifts[si]
-        got = filled.get(shift.id, nothing)
         short: list[tuple[str | None, int]] = []
         required = shift.required_skills
         if required:
             for skill in sorted(required):
                 count = int(required[skill])
-                if count > 0 and count > got[skill]:
-                    short.append((skill, count - got[skill]))
-        if open_places[si] > 0 and open_places[si] > got[None]:
-            short.append((None, open_places[si] - got[None]))
+                got = filled.get((shift.id, skill), 0)
+                if count > 0 and count > got:
+                    short.append((skill, count - got))
+        if open_places[si] > 0:
+            got = filled.get((shift.id, None), 0)
+            if open_places[si] > got:
+                short.append((None, open_places[si] - got))
         if short:
             todo.append((si, short))
     if not todo:
@@ -123,6 +137,10 @@ def explain_unfilled(
     return [u for _, u in out]
 
 
+_SHIFT_ID = operator.attrgetter("shift_id")
+_POSITION = operator.attrgetter("position")
+_ID = operator.attrgetter("id")
+_VOLUNTEER_ID = operator.attrgetter("volunteer_id")
 PARALLEL_MIN_SHORT = 200  # short shifts below which one process explains them all
 # per process: availability masks (bytes) and volunteers keeping the other rules (indices)
 CACHE_MASK_BYTES = 64_000_000
@@ -196,6 +214,7 @@ class _Nearby:
 
     def __init__(self, vols: np.ndarray, grid: _Grid) -> None:
         self.vols = vols
+        self.boxes: dict[int, tuple[np.ndarray, float] | None] = {}  # grid boxes by size
         self.ranks = grid.rank[vols]
         self.mask = np.zeros(len(grid.rank), dtype=bool)
         self.mask[self.ranks] = True
@@ -250,30 +269,44 @@ def _first_fails(
         kept = ranks[ok]
         counts[2], ranks = len(ranks) - len(kept), kept
     if arr.s_has_langs[s] and len(ranks):
-        kept = ranks[np.bitwise_and(grid.langs[ranks], arr.s_langs[s]).any(axis=1)]
+        kept = ranks[_any_common(grid.langs, ranks, arr.s_langs[s])]
         counts[3], ranks = len(ranks) - len(kept), kept
     return counts, ranks
 
 
-def _rule_fails(
-    arr: cand.Arrays, credentials: _Credentials, s: int, vols: np.ndarray
+def _rule_bits(
+    arr: cand.Arrays, credentials: _Credentials, s: int, vols: np.ndarray, covered: np.ndarray
 ) -> np.ndarray:
-    """Per volunteer of `vols`: does it break gender, age, credentials, languages for shift s
-    (the same masks as :func:`matcher.candidates.static_reasons`)."""
-    out = np.zeros((len(vols), 4), dtype=bool)
+    """Per volunteer of `vols`: the static rules but distance it breaks for shift s, bit `code`
+    set for rule ``REASONS[code]`` (the same masks as
+    :func:`matcher.candidates.static_reasons`; `covered`: available or not)."""
+    bits = (~covered).astype(np.uint8) << cand.R_AVAILABILITY
     if not len(vols):
-        return out
+        return bits
     gender = arr.s_gender[s]
     if gender != cand.GENDER_ANY:
-        out[:, 0] = arr.v_gender[vols] != gender
+        bits |= (arr.v_gender[vols] != gender).astype(np.uint8) << cand.R_GENDER
     min_age = arr.s_min_age[s]
     if min_age > 0:
-        out[:, 1] = arr.v_age[vols] < min_age
+        bits |= (arr.v_age[vols] < min_age).astype(np.uint8) << cand.R_AGE
     if arr.s_has_creds[s]:
-        out[:, 2] = ~credentials.ok(s, vols)
+        bits |= (~credentials.ok(s, vols)).astype(np.uint8) << cand.R_CREDENTIALS
     if arr.s_has_langs[s]:
-        out[:, 3] = ~np.bitwise_and(arr.v_langs[vols], arr.s_langs[s]).any(axis=1)
-    return out
+        speaks = _any_common(arr.v_langs, vols, arr.s_langs[s])
+        bits |= (~speaks).astype(np.uint8) << cand.R_LANGUAGES
+    return bits
+
+
+def _any_common(bitsets: np.ndarray, vols: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Row-wise: does the bitset of each volunteer of `vols` share a bit with `wanted`?"""
+    if bitsets.shape[1] == 1:
+        return (bitsets[vols, 0] & wanted[0]) != 0
+    return np.bitwise_and(bitsets[vols], wanted).any(axis=1)
+
+
+# by rule bits (availability .. languages): how many rules fail, and which one when only one
+_N_FAILS = np.array([bin(b).count("1") for b in range(32)], dtype=np.int64)
+_ONLY_RULE = np.array([b.bit_length() - 1 if b and not b & (b - 1) else -1 for b in range(32)])
 
 
 def _explain_shift(
@@ -298,15 +331,11 @@ def _explain_shift(
     shift = problem.shifts[si]
     n_covered, covered_mask = covered
     first_counts, passing = kept
-    near_covered = covered_mask[near.ranks]
-    near_fails = _rule_fails(arr, context.grid.credentials, si, near.vols)
-    n_fail = near_fails.sum(axis=1) + ~near_covered
-    eligible = near.vols[n_fail == 0]
-    one = n_fail == 1
+    bits = _rule_bits(arr, context.grid.credentials, si, near.vols, covered_mask[near.ranks])
+    eligible = near.vols[bits == 0]
+    one = _N_FAILS[bits] == 1
     single = near.vols[one]
-    single_rule = np.where(
-        near_covered[one], near_fails[one].argmax(axis=1) + cand.R_GENDER, cand.R_AVAILABILITY
-    )
+    single_rule = _ONLY_RULE[bits[one]]
     n_e = len(eligible)
     # REASONS[:R_SKILLS]: not available, first of gender..languages, available but not near
     static = [arr.n_volunteers - n_covered, *first_counts, len(passing) - n_e]
@@ -395,12 +424,14 @@ def _nearest_free(
     pick: np.ndarray | None = None
     cells = NEAREST_CELLS
     while pick is None:
-        box = grid.box(lat, lon, cells)
+        box = near.boxes.get(cells)
+        if box is None:
+            box = near.boxes[cells] = grid.box(lat, lon, cells)
         if box is None:
             break
-        lo, hi, bound = box
-        a = np.searchsorted(passing, lo).tolist()
-        b = np.searchsorted(passing, hi).tolist()
+        ends, bound = box
+        ab = np.searchsorted(passing, ends).tolist()
+        a, b = ab[: len(ab) // 2], ab[len(ab) // 2 :]
         if sum(b) - sum(a) > NEAREST_BOX_SHARE * len(passing):
             break
         if len(a) > 8:
@@ -522,12 +553,11 @@ class _Grid:
         self.langs = arr.v_langs[order]
         self.credentials = _Credentials(arr)
 
-    def box(
-        self, lat: float, lon: float, cells: int
-    ) -> tuple[np.ndarray, np.ndarray, float] | None:
-        """Rank ranges [lo, hi), one per row, of the volunteers within `cells` cells of the
-        point, and a lower bound of the haversine term of any volunteer outside them; None
-        when the box would leave the map (or there is no grid)."""
+    def box(self, lat: float, lon: float, cells: int) -> tuple[np.ndarray, float] | None:
+        """Rank ranges [lo, hi) of the volunteers within `cells` cells of the point (the lo of
+        every row, then the hi of every row), and a lower bound of the haversine term of any
+        volunteer outside them; None when the box would leave the map (or there is no
+        grid)."""
         if not (self.enabled and math.isfinite(lat) and math.isfinite(lon)):
             return None
         row = math.floor(lat / GRID_DEG)
@@ -538,15 +568,17 @@ class _Grid:
         if lat_lo <= -90.0 or lat_hi >= 90.0 or lon_lo <= -180.0 or lon_hi >= 180.0:
             return None
         keys = np.arange(row - cells, row + cells + 1, dtype=np.int64) * GRID_COLUMNS
-        lo = np.searchsorted(self.key, keys + (col - cells), side="left")
-        hi = np.searchsorted(self.key, keys + (col + cells), side="right")
+        # [lo, hi) of each row: the first rank of the row's first and of the next cell
+        ends = np.searchsorted(
+            self.key, np.concatenate([keys + (col - cells), keys + (col + cells + 1)])
+        )
         # outside the box a point is farther in latitude than the nearer edge, or beyond the
         # nearer edge meridian, whose great circle is asin(cos(lat) sin(dlon)) away
         d_lat = math.radians(min(lat - lat_lo, lat_hi - lat) - 1e-9)
         d_lon = math.radians(min(lon - lon_lo, lon_hi - lon, 90.0) - 1e-9)
         across = math.asin(max(0.0, min(1.0, math.cos(math.radians(lat)) * math.sin(d_lon))))
         d = max(0.0, min(d_lat, across))
-        return lo, hi, math.sin(d / 2.0) ** 2 * (1.0 - 1e-9) - 1e-15
+        return ends, math.sin(d / 2.0) ** 2 * (1.0 - 1e-9) - 1e-15
 
 
 FREE, HERE, OVERLAP, REST, CAPS = range(5)
@@ -564,10 +596,11 @@ class _Roster:
     """
 
     def __init__(self, arr: cand.Arrays, problem: Problem, assignments: list[Assignment]):
-        vol_index = {v.id: i for i, v in enumerate(problem.volunteers)}
-        shift_index = {s.id: i for i, s in enumerate(problem.shifts)}
-        av = np.array([vol_index[a.volunteer_id] for a in assignments], dtype=np.int64)
-        ash = np.array([shift_index[a.shift_id] for a in assignments], dtype=np.int64)
+        vol_index = dict(zip(map(_ID, problem.volunteers), range(arr.n_volunteers), strict=True))
+        shift_index = dict(zip(map(_ID, problem.shifts), range(arr.n_shifts), strict=True))
+        n_a = len(assignments)
+        av = np.fromiter(map(vol_index.__getitem__, map(_VOLUNTEER_ID, assignments)), np.int64, n_a)
+        ash = np.fromiter(map(shift_index.__getitem__, map(_SHIFT_ID, assignments)), np.int64, n_a)
         order = np.lexsort((ash, av))
         av, ash = av[order], ash[order]
         n_v = arr.n_volunteers
@@ -697,11 +730,10 @@ class _Near:
         self.arr = arr
         limit = arr.v_radius + DISTANCE_EPS_KM
         lat, lon = arr.v_lat, arr.v_lon
+        finite = np.isfinite(lat) & np.isfinite(lon)
         with np.errstate(invalid="ignore"):
-            regular = (
-                np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & np.isfinite(limit)
-            )
-            self.unit = np.where(regular, _unit(lat, lon), np.nan)
+            self.unit = np.where(finite, _unit(lat, lon), np.nan)
+            regular = finite & (np.abs(lat) <= 90.0) & np.isfinite(limit)
         reg = np.flatnonzero(regular)
         order = reg[np.argsort(lat[reg], kind="stable")]
         self.order = order
@@ -722,7 +754,7 @@ class _Near:
 
     def hav(self, inst: int, vols: np.ndarray) -> np.ndarray:
         """The chord test value of volunteers `vols` and institution `inst` (NaN for
-        volunteers with odd coordinates)."""
+        coordinates that are not finite)."""
         px, py, pz = self._point(inst)
         dot = self.unit[0, vols] * px
         dot += self.unit[1, vols] * py

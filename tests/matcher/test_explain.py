@@ -321,6 +321,7 @@ def explain_problem(
     repeated_windows: bool = True,
     centre: tuple[float, float] = (30.0, 31.2),
     assigned: int = 60,
+    odd: bool = False,
 ) -> tuple[Problem, list[Assignment]]:
     """A random problem with volunteers spread over `spread_deg` degrees (small radii, so that
     many break distance only), shift times from three daily blocks or at any half hour, and
@@ -382,7 +383,11 @@ def explain_problem(
                 b = a + rng.randint(1, 12) / 2
             windows.append(window(a, b, day))
         radius = rng.choice([2.0, 5.0, 10.0, 30.0, 80.0])
-        if i % 11 == 5:  # exactly at the radius of an institution: the scalar recheck
+        if odd and i % 5 == 1:  # off the map, or no travel limit: no shortcut applies
+            lat, lon, radius = rng.choice(
+                [(lat, lon, math.inf), (lat, lon + 360.0, radius), (95.0, lon, radius)]
+            )
+        elif i % 11 == 5:  # exactly at the radius of an institution: the scalar recheck
             probe = Volunteer(f"p-{i}", frozenset(), None, None, lat, lon, 0.0, ())
             radius = distance_km(probe, rng.choice(insts))
         vols.append(
@@ -446,6 +451,7 @@ def run_explain(problem: Problem, assignments: list[Assignment], workers: int = 
         (7, {"volunteers": 0}),
         (8, {"assigned": 0, "spread_deg": 0.5}),
         (9, {"repeated_windows": False, "centre": (-33.9, -179.8)}),
+        (10, {"odd": True, "spread_deg": 2.0}),
     ],
 )
 def test_explanations_match_scalar_reference(seed, options):

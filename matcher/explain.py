@@ -363,12 +363,12 @@ def _explain_shift(
             if static[cand.R_DISTANCE]:
                 nearest = _nearest_free(context, si, position, missing, passing, near)
             suggestions = _suggestions(
-                problem,
                 shift,
                 position,
                 missing,
                 single=single[free[n_e:]],
                 single_rule=single_rule[free[n_e:]],
+                ages_of=arr.v_age,
                 nearest_km=nearest,
                 lacking_free=(
                     int(np.count_nonzero((sched_e == FREE) & ~held_e))
@@ -584,6 +584,7 @@ class _Grid:
 FREE, HERE, OVERLAP, REST, CAPS = range(5)
 SCHEDULE_LABELS = ("available", "assigned_here", "taken_elsewhere", "schedule", "caps")
 NO_CAP = np.iinfo(np.int64).max
+CAPPED_CACHED = 32  # per process: which volunteers a shift of each length would cap out
 
 
 class _Roster:
@@ -617,12 +618,13 @@ class _Roster:
         total_us = np.bincount(av, weights=dur[ash], minlength=n_v).astype(np.int64)
         ms, cap_us = arr.v_max_shifts, arr.v_max_hours_us
         # caps break when count + 1 > max_shifts or total + duration > max_hours
-        self.shifts_left = np.where(ms >= 0, ms - count, NO_CAP)
+        self.no_shift_left = np.where(ms >= 0, ms - count, NO_CAP) < 1
         self.time_left = np.where(cap_us >= 0, cap_us - total_us, NO_CAP)
+        self.capped_by: dict[int, np.ndarray] = {}  # by duration: would break a cap
+        self.capped = self.no_shift_left
         self.code = np.zeros(n_v, dtype=np.int8)
         self.clash = _Cache(CACHE_INDICES)  # by (start, end): volunteers at REST, OVERLAP
         self.marked: tuple[np.ndarray, ...] = ()
-        self.duration = 0
 
     def mark(self, s: int) -> None:
         """Note which volunteers shift s would clash with (HERE, OVERLAP or REST)."""
@@ -644,26 +646,30 @@ class _Roster:
         code[clash[1]] = OVERLAP
         code[here] = HERE
         self.marked = (*clash, here)
-        self.duration = end - start
+        capped = self.capped_by.get(end - start)
+        if capped is None:
+            if len(self.capped_by) >= CAPPED_CACHED:
+                self.capped_by.pop(next(iter(self.capped_by)))
+            capped = self.capped_by[end - start] = self.no_shift_left | (
+                self.time_left < end - start
+            )
+        self.capped = capped
 
     def unmark(self) -> None:
         for vols in self.marked:
             self.code[vols] = FREE
         self.marked = ()
 
-    def _capped(self, vols: np.ndarray) -> np.ndarray:
-        return (self.shifts_left[vols] < 1) | (self.time_left[vols] < self.duration)
-
     def codes(self, vols: np.ndarray) -> np.ndarray:
         """Per volunteer: FREE, HERE, OVERLAP, REST or CAPS for the marked shift (the first
         that applies)."""
         code = self.code[vols].astype(np.int64)
-        code[(code == FREE) & self._capped(vols)] = CAPS
+        code[(code == FREE) & self.capped[vols]] = CAPS
         return code
 
     def free(self, vols: np.ndarray) -> np.ndarray:
         """Which volunteers could take the marked shift."""
-        return (self.code[vols] == FREE) & ~self._capped(vols)
+        return (self.code[vols] == FREE) & ~self.capped[vols]
 
 
 class _Intervals:
@@ -720,10 +726,11 @@ class _Near:
     """Which volunteers have an institution within their travel radius (the distance rule).
 
     The haversine term of two points is (1 - dot product of their unit vectors) / 2 (the
-    squared half chord). Volunteers sorted by latitude: only those whose latitude is within
-    their reach of the institution can be near; for them the chord test decides unless it is
-    within a margin of the volunteer's limit; those, and volunteers with odd coordinates or
-    radius, are decided by the same code as candidate generation.
+    squared half chord). Volunteers grouped by reach (travel limit in degrees), each group
+    sorted by latitude: only those whose latitude is within the group's reach of the
+    institution can be near; for them the chord test decides unless it is within a margin of
+    the volunteer's limit; those, and volunteers with odd coordinates or radius, are decided
+    by the same code as candidate generation.
     """
 
     def __init__(self, arr: cand.Arrays):
@@ -735,16 +742,28 @@ class _Near:
             self.unit = np.where(finite, _unit(lat, lon), np.nan)
             regular = finite & (np.abs(lat) <= 90.0) & np.isfinite(limit)
         reg = np.flatnonzero(regular)
-        order = reg[np.argsort(lat[reg], kind="stable")]
-        self.order = order
-        self.lat = lat[order]
-        self.x, self.y, self.z = (np.ascontiguousarray(c) for c in self.unit[:, order])
-        lim = limit[order]
-        margin = NEAR_MARGIN_REL * (1.0 + np.abs(lim))
-        self.hav_in = _hav_of_km(lim - margin) - NEAR_MARGIN_HAV
-        self.hav_out = _hav_of_km(lim + margin) + NEAR_MARGIN_HAV
-        reach = np.degrees(np.maximum(lim + margin, 0.0) / EARTH_RADIUS_KM) * (1 + 1e-9) + 1e-9
-        self.reach = float(reach.max()) if len(reach) else 0.0
+        margin = NEAR_MARGIN_REL * (1.0 + np.abs(limit[reg]))
+        hav_in = _hav_of_km(limit[reg] - margin) - NEAR_MARGIN_HAV
+        hav_out = _hav_of_km(limit[reg] + margin) + NEAR_MARGIN_HAV
+        reach = np.degrees(np.maximum(limit[reg] + margin, 0.0) / EARTH_RADIUS_KM)
+        reach = reach * (1 + 1e-9) + 1e-9
+        # by reach (doubling from 0.05 degrees), each by latitude
+        group = np.searchsorted(0.05 * 2.0 ** np.arange(12), reach)
+        order = np.lexsort((lat[reg], group))
+        cuts = np.flatnonzero(np.diff(group[order])) + 1
+        self.groups = []
+        for part in np.split(order, cuts) if len(order) else []:
+            vols = reg[part]
+            self.groups.append(
+                (
+                    vols,
+                    lat[vols],
+                    *(np.ascontiguousarray(c) for c in self.unit[:, vols]),
+                    hav_in[part],
+                    hav_out[part],
+                    float(reach[part].max()),
+                )
+            )
         self.odd = np.flatnonzero(~regular)
 
     def _point(self, inst: int) -> tuple[float, float, float]:
@@ -765,28 +784,30 @@ class _Near:
         """Sorted volunteers that keep the distance rule for institution `inst`."""
         arr = self.arr
         ilat, ilon = float(arr.i_lat[inst]), float(arr.i_lon[inst])
-        lo, hi = 0, len(self.order)
-        if math.isfinite(ilat) and math.isfinite(ilon) and abs(ilat) <= 90.0:
-            lo = int(np.searchsorted(self.lat, ilat - self.reach, side="left"))
-            hi = int(np.searchsorted(self.lat, ilat + self.reach, side="right"))
+        on_map = math.isfinite(ilat) and math.isfinite(ilon) and abs(ilat) <= 90.0
         px, py, pz = self._point(inst)
-        dot = self.x[lo:hi] * px
-        dot += self.y[lo:hi] * py
-        dot += self.z[lo:hi] * pz
-        hav = (1.0 - dot) * 0.5
-        inside = hav < self.hav_in[lo:hi]
-        unsure = ~inside & ~(hav > self.hav_out[lo:hi])
-        band = self.order[lo:hi]
-        found = band[inside]
-        check = np.concatenate([band[unsure], self.odd])
+        found, unsure = [self.odd[:0]], [self.odd]
+        for vols, lat, x, y, z, hav_in, hav_out, reach in self.groups:
+            lo, hi = 0, len(vols)
+            if on_map:
+                lo = int(np.searchsorted(lat, ilat - reach, side="left"))
+                hi = int(np.searchsorted(lat, ilat + reach, side="right"))
+            dot = x[lo:hi] * px
+            dot += y[lo:hi] * py
+            dot += z[lo:hi] * pz
+            hav = (1.0 - dot) * 0.5
+            inside = hav < hav_in[lo:hi]
+            found.append(vols[lo:hi][inside])
+            unsure.append(vols[lo:hi][~inside & ~(hav > hav_out[lo:hi])])
+        check = np.concatenate(unsure)
         n = len(check)
         if n:
             km = cand.haversine_np(
                 arr.v_lat[check], arr.v_lon[check], np.full(n, ilat), np.full(n, ilon)
             )
             ok = cand.distance_ok_np(arr, check, np.full(n, inst, dtype=np.int64), km)
-            found = np.concatenate([found, check[ok]])
-        return np.sort(found)
+            found.append(check[ok])
+        return np.sort(np.concatenate(found))
 
 
 def _holds(arr: cand.Arrays, position: str | None, vols: np.ndarray) -> np.ndarray:
@@ -801,13 +822,13 @@ def _holds(arr: cand.Arrays, position: str | None, vols: np.ndarray) -> np.ndarr
 
 
 def _suggestions(
-    problem: Problem,
     shift: Shift,
     position: str | None,
     missing: int,
     *,
     single: np.ndarray,
     single_rule: np.ndarray,
+    ages_of: np.ndarray,
     nearest_km: list[float],
     lacking_free: int,
     capped: int,
@@ -815,10 +836,10 @@ def _suggestions(
     """Single relaxations that would free volunteers.
 
     `single`: free holders of the position that break exactly one static rule (`single_rule`)
-    other than distance; `nearest_km`: distances of the nearest free holders (at most
-    `missing`) that break distance only; `lacking_free`: free volunteers eligible for the
-    shift without the position's skill; `capped`: eligible holders blocked only by max_shifts /
-    max_hours.
+    other than distance (`ages_of`: age by volunteer, UNKNOWN_AGE when not known);
+    `nearest_km`: distances of the nearest free holders (at most `missing`) that break
+    distance only; `lacking_free`: free volunteers eligible for the shift without the
+    position's skill; `capped`: eligible holders blocked only by max_shifts / max_hours.
     """
     found: list[tuple[int, int, str]] = []  # (-count, order, text)
     by_rule = np.bincount(single_rule, minlength=len(REASONS)).tolist()
@@ -845,18 +866,12 @@ def _suggestions(
         if not n_free:
             continue
         if code == cand.R_AGE:
-            ages = sorted(
-                (
-                    problem.volunteers[v].age
-                    for v in single[single_rule == code].tolist()
-                    if problem.volunteers[v].age is not None
-                ),
-                reverse=True,
-            )
-            if not ages:
+            ages = ages_of[single[single_rule == code]]
+            ages = np.sort(ages[ages != cand.UNKNOWN_AGE])[::-1]
+            if not len(ages):
                 continue
             chosen_ages = ages[:missing]
-            value = min(chosen_ages)
+            value = int(chosen_ages[-1])
             text = (
                 f"lowering the minimum age from {shift.min_age} to {value} frees "
                 f"{len(chosen_ages)} volunteer(s)"

@@ -166,8 +166,6 @@ def test_reason_counts_match_scalar_rules(seed):
 
 def test_parallel_explanations_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     from benchmarks.generate import generate
-    from matcher import candidates as cand
-    from matcher import explain
     from matcher.problem_io import load_problem
 
     problem = load_problem(generate(volunteers=300, shifts=120, seed=4))

@@ -191,21 +191,26 @@ def _explain(
             mask = np.zeros(arr.n_volunteers, dtype=bool)  # by rank
             mask[grid.w_rank[context.windows.holding(*when)]] = True
             covered = covered_cache.put(when, (int(np.count_nonzero(mask)), mask))
-        # gender, age, credentials and languages depend on the times and these fields only
+        # gender, age, credentials and languages depend on these fields (and the start, for
+        # the expiry of credentials) only
         rules = (
-            when,
             int(arr.s_gender[si]),
             int(arr.s_min_age[si]),
             bool(arr.s_has_creds[si]),
             bool(arr.s_unknown_cred[si]),
             arr.s_creds[si].tobytes(),
+            when[0] if arr.s_has_creds[si] else None,
             bool(arr.s_has_langs[si]),
             arr.s_langs[si].tobytes(),
         )
-        kept = kept_cache.get(rules)
+        kept = kept_cache.get((when, rules))
         if kept is None:
-            kept = kept_cache.put(rules, _first_fails(arr, grid, si, np.flatnonzero(covered[1])))
-        out.extend(_explain_shift(context, si, short, covered, kept, near))
+            kept = _first_fails(arr, grid, si, np.flatnonzero(covered[1]))
+            kept_cache.put((when, rules), kept)
+        near_rules = near.rules.get(rules)
+        if near_rules is None:
+            near_rules = near.rules[rules] = near.breaking(arr, grid.credentials, si)
+        out.extend(_explain_shift(context, si, short, covered, kept, near, near_rules))
     return out
 
 
@@ -219,6 +224,16 @@ class _Nearby:
         self.ranks = grid.rank[vols]
         self.mask = np.zeros(len(grid.rank), dtype=bool)
         self.mask[self.ranks] = True
+        self.rules: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def breaking(
+        self, arr: cand.Arrays, credentials: _Credentials, s: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The near volunteers breaking at most one of gender, age, credentials, languages
+        for shift s: indices, ranks and the rules broken as bits (see :func:`_rule_bits`)."""
+        bits = _rule_bits(arr, credentials, s, self.vols)
+        few = np.flatnonzero(_N_FAILS[bits] <= 1)
+        return self.vols[few], self.ranks[few], bits[few]
 
 
 class _Cache:
@@ -275,13 +290,11 @@ def _first_fails(
     return counts, ranks.astype(np.int32)  # cached: half the memory
 
 
-def _rule_bits(
-    arr: cand.Arrays, credentials: _Credentials, s: int, vols: np.ndarray, covered: np.ndarray
-) -> np.ndarray:
-    """Per volunteer of `vols`: the static rules but distance it breaks for shift s, bit `code`
-    set for rule ``REASONS[code]`` (the same masks as
-    :func:`matcher.candidates.static_reasons`; `covered`: available or not)."""
-    bits = (~covered).astype(np.uint8) << cand.R_AVAILABILITY
+def _rule_bits(arr: cand.Arrays, credentials: _Credentials, s: int, vols: np.ndarray) -> np.ndarray:
+    """Per volunteer of `vols`: which of gender, age, credentials, languages it breaks for
+    shift s, bit `code` set for rule ``REASONS[code]`` (the same masks as
+    :func:`matcher.candidates.static_reasons`)."""
+    bits = np.zeros(len(vols), dtype=np.uint8)
     if not len(vols):
         return bits
     gender = arr.s_gender[s]
@@ -317,12 +330,15 @@ def _explain_shift(
     covered: tuple[int, np.ndarray],
     kept: tuple[list[int], np.ndarray],
     near: _Nearby,
+    near_rules: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> list[tuple[int, Unfilled]]:
     """The entries of one shift from its available volunteers and those within their radius.
 
     `covered`: how many volunteers are available and a mask of them by rank; `kept`:
     first-failure counts of gender, age, credentials and languages among them, and the ranks
-    of those keeping all four; `near`: the volunteers keeping the distance rule. A volunteer
+    of those keeping all four; `near`: the volunteers keeping the distance rule, and
+    `near_rules` those of them breaking at most one of the four (:meth:`_Nearby.breaking`),
+    the only ones that can be eligible or break a single rule here. A volunteer
     neither available nor near breaks availability first and at least one more rule, so it
     only adds to the availability count; one that keeps everything else but is not near
     breaks distance first. Volunteers breaking exactly one rule (the suggestions) are near,
@@ -332,10 +348,11 @@ def _explain_shift(
     shift = problem.shifts[si]
     n_covered, covered_mask = covered
     first_counts, passing = kept
-    bits = _rule_bits(arr, context.grid.credentials, si, near.vols, covered_mask[near.ranks])
-    eligible = near.vols[bits == 0]
+    few, few_ranks, few_bits = near_rules
+    bits = few_bits | ~covered_mask[few_ranks].view(np.uint8) & (1 << cand.R_AVAILABILITY)
+    eligible = few[bits == 0]
     one = _N_FAILS[bits] == 1
-    single = near.vols[one]
+    single = few[one]
     single_rule = _ONLY_RULE[bits[one]]
     n_e = len(eligible)
     # REASONS[:R_SKILLS]: not available, first of gender..languages, available but not near

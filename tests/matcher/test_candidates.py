@@ -180,3 +180,104 @@ def test_parallel_generation_gives_the_same_pairs(monkeypatch: pytest.MonkeyPatc
     inside = (serial.vol >= 100) & (serial.vol < 300)
     assert np.array_equal(part.vol, serial.vol[inside])
     assert np.array_equal(part.shift, serial.shift[inside])
+
+
+def _geo_problem(seed: int):
+    """Institutions anywhere (row edges, poles, the antimeridian) and volunteers whose radius is
+    exactly, just under or just over the scalar distance to one of them: only distance decides."""
+    import random
+
+    rng = random.Random(seed)
+    spots = [
+        (rng.uniform(-60, 60), rng.uniform(-179, 179)),
+        (round(rng.uniform(20, 32) / cand.LAT_CELL_DEG) * cand.LAT_CELL_DEG, 31.0),  # row edge
+        (89.95, rng.uniform(-180, 180)),
+        (-89.99, 0.0),
+        (rng.uniform(-10, 10), 179.999),
+        (rng.uniform(-10, 10), -180.0),
+        (0.0, 0.0),
+    ]
+    insts = [
+        make_institution(f"i{k}", lat=lat, lon=lon)
+        for k, (lat, lon) in enumerate(
+            spots + [(lat + rng.uniform(-0.3, 0.3), lon) for lat, lon in spots if abs(lat) < 89]
+        )
+    ]
+    vols = []
+    for k in range(60):
+        target = rng.choice(insts)
+        lat = max(-90.0, min(90.0, target.lat + rng.choice([0.0, 0.05, -0.05, 0.2, 0.001])))
+        lon = target.lon + rng.choice([0.0, 0.1, -0.1, 0.3])
+        lon = lon - 360.0 if lon > 180 else lon + 360.0 if lon < -180 else lon
+        d = haversine_km(lat, lon, target.lat, target.lon)
+        radius = rng.choice([d, d, d - 1e-9, d + 1e-9, d * (1 - 1e-12), d * 1.5, 0.0, 300.0])
+        vols.append(make_volunteer(f"v{k}", lat=lat, lon=lon, max_travel_km=max(radius, 0.0)))
+    vols.append(make_volunteer("none", availability=()))  # no windows: no candidate
+    shifts = [make_shift(f"s{k}", institution_id=inst.id) for k, inst in enumerate(insts)]
+    return make_problem(institutions=tuple(insts), volunteers=tuple(vols), shifts=tuple(shifts))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_distance_join_equals_scalar_rule_at_the_radius_rows_poles_and_antimeridian(seed):
+    problem = _geo_problem(seed)
+    c = cand.generate(cand.build_arrays(problem))
+    got = list(zip(c.vol.tolist(), c.shift.tolist(), strict=True))
+    assert got == sorted(scalar_pairs(problem))
+    for v, s, km in zip(c.vol.tolist(), c.shift.tolist(), c.km.tolist(), strict=True):
+        vol = problem.volunteers[v]
+        inst = problem.institution_of(problem.shifts[s])
+        assert km == pytest.approx(haversine_km(vol.lat, vol.lon, inst.lat, inst.lon), abs=1e-9)
+
+
+def test_generated_distances_are_haversine_np_bit_for_bit():
+    problem = random_problem(3, volunteers=200, shifts=60, institutions=12)
+    arr = cand.build_arrays(problem)
+    c = cand.generate(arr)
+    inst = arr.s_inst[c.shift]
+    km = cand.haversine_np(arr.v_lat[c.vol], arr.v_lon[c.vol], arr.i_lat[inst], arr.i_lon[inst])
+    assert len(c) and np.array_equal(c.km, km)
+
+
+def test_windows_touching_the_shift_and_volunteers_without_windows():
+    exact = make_volunteer("exact", availability=(window(9, 12),))
+    early = make_volunteer("early", availability=(window(9.5, 12),))  # starts after the shift
+    late = make_volunteer("late", availability=(window(9, 11.5),))  # ends before it
+    nothing = make_volunteer("nothing", availability=())
+    short = make_volunteer("short", availability=(window(9, 10), window(10, 11)))
+    problem = make_problem(
+        volunteers=(exact, early, late, nothing, short),
+        shifts=(make_shift(start=at(9), end=at(12)), make_shift("s2", start=at(9), end=at(10))),
+    )
+    c = cand.generate(cand.build_arrays(problem))
+    assert list(zip(c.vol.tolist(), c.shift.tolist(), strict=True)) == [
+        (0, 0),
+        (0, 1),
+        (2, 1),
+        (4, 1),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_small_ranges_and_fallback_paths_give_the_same_pairs(seed, monkeypatch):
+    problem = random_problem(seed + 300, volunteers=80, shifts=40, institutions=5, days=3)
+    arr = cand.build_arrays(problem)
+    base = cand.generate(arr)
+    assert set(zip(base.vol.tolist(), base.shift.tolist(), strict=True)) == scalar_pairs(problem)
+    monkeypatch.setattr(cand, "CHUNK_WORK", 50)  # many volunteer ranges
+    monkeypatch.setattr(cand, "SHIFT_TABLE_MAX", 0)  # searchsorted instead of the table
+    monkeypatch.setattr(cand, "SORT_KEY_LIMIT", 0)  # np.unique instead of packed keys
+    monkeypatch.setattr(cand, "PARALLEL_MIN_VOLUNTEERS", 10)
+    assert len(cand._Join(arr, None).chunks(0, arr.n_volunteers, cand._Join(arr, None).work())) > 3
+    for c in (cand.generate(arr), cand.generate_parallel(arr, 3)):
+        assert np.array_equal(c.vol, base.vol)
+        assert np.array_equal(c.shift, base.shift)
+        assert np.array_equal(c.km, base.km)
+    part = cand.generate(arr, vol_range=(17, 61))
+    inside = (base.vol >= 17) & (base.vol < 61)
+    assert np.array_equal(part.vol, base.vol[inside]) and np.array_equal(part.km, base.km[inside])
+    assert len(cand.generate(arr, vol_range=(5, 5))) == 0
+    mask = np.zeros(arr.n_shifts, dtype=bool)
+    mask[::3] = True
+    sub = cand.generate(arr, mask)
+    keep = mask[base.shift]
+    assert np.array_equal(sub.vol, base.vol[keep]) and np.array_equal(sub.shift, base.shift[keep])

@@ -126,14 +126,55 @@ def expand_ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return owner, pos
 
 
+def _haversine_a(
+    phi1: np.ndarray,
+    cos1: np.ndarray,
+    lon1: np.ndarray,
+    phi2: np.ndarray,
+    cos2: np.ndarray,
+    lon2: np.ndarray,
+) -> np.ndarray:
+    """The haversine ``a`` of :func:`haversine_np` from radians and cosines of the latitudes
+    (same operations in the same order, so the same bits), computed in place in a new array."""
+    s1 = np.asarray(phi2 - phi1)
+    s1 *= 0.5
+    np.sin(s1, out=s1)
+    np.square(s1, out=s1)
+    s2 = np.asarray(lon2 - lon1)
+    if s2.dtype.kind == "f":
+        np.radians(s2, out=s2)
+    else:
+        s2 = np.radians(s2)
+    s2 *= 0.5
+    np.sin(s2, out=s2)
+    np.square(s2, out=s2)
+    a = cos1 * cos2
+    a *= s2
+    a += s1
+    return a
+
+
+def _km_of_a(a: np.ndarray) -> np.ndarray:
+    """``2 R asin(sqrt(min(1, a)))`` in place (the last step of :func:`haversine_np`)."""
+    np.minimum(a, 1.0, out=a)
+    np.sqrt(a, out=a)
+    np.arcsin(a, out=a)
+    a *= 2.0 * EARTH_RADIUS_KM
+    return a
+
+
 def haversine_np(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray):
-    """Vectorised :func:`matcher.eligibility.haversine_km` (same formula, same constant)."""
+    """Vectorised :func:`matcher.eligibility.haversine_km` (same formula, same constant):
+    ``2 R asin(sqrt(min(1, a)))``, ``a = sin^2(dphi/2) + cos(phi1) cos(phi2) sin^2(dlambda/2)``.
+    Arguments broadcast; the operations are those of the formula in its order, in place."""
     phi1 = np.radians(lat1)
     phi2 = np.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = np.radians(lon2 - lon1)
-    a = np.sin(dphi / 2.0) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2.0) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+    if np.ndim(phi1) == 0 and np.ndim(phi2) == 0 and np.ndim(lon1) == 0 and np.ndim(lon2) == 0:
+        dphi = phi2 - phi1
+        dlmb = np.radians(lon2 - lon1)
+        a = np.sin(dphi / 2.0) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2.0) ** 2
+        return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+    return _km_of_a(_haversine_a(phi1, np.cos(phi1), lon1, phi2, np.cos(phi2), lon2))
 
 
 @dataclass
@@ -434,40 +475,6 @@ class Candidates:
 
     def __len__(self) -> int:
         return len(self.vol)
-
-
-def _haversine_a(
-    phi1: np.ndarray,
-    cos1: np.ndarray,
-    lon1: np.ndarray,
-    phi2: np.ndarray,
-    cos2: np.ndarray,
-    lon2: np.ndarray,
-) -> np.ndarray:
-    """The haversine ``a`` of :func:`haversine_np` from radians and cosines of the latitudes
-    (same operations in the same order, so the same bits), computed in place in a new array."""
-    s1 = phi2 - phi1
-    s1 *= 0.5
-    np.sin(s1, out=s1)
-    np.square(s1, out=s1)
-    s2 = lon2 - lon1
-    np.radians(s2, out=s2)
-    s2 *= 0.5
-    np.sin(s2, out=s2)
-    np.square(s2, out=s2)
-    a = cos1 * cos2
-    a *= s2
-    a += s1
-    return a
-
-
-def _km_of_a(a: np.ndarray) -> np.ndarray:
-    """``2 R asin(sqrt(min(1, a)))`` in place (the last step of :func:`haversine_np`)."""
-    np.minimum(a, 1.0, out=a)
-    np.sqrt(a, out=a)
-    np.arcsin(a, out=a)
-    a *= 2.0 * EARTH_RADIUS_KM
-    return a
 
 
 class _Join:

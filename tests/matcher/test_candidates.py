@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from matcher import candidates as cand
-from matcher.eligibility import REASONS, haversine_km, pair_reasons, positions_for
+from matcher.eligibility import EARTH_RADIUS_KM, REASONS, haversine_km, pair_reasons, positions_for
 from matcher.model import Credential
 from tests.matcher.conftest import (
     at,
@@ -282,3 +282,33 @@ def test_small_ranges_and_fallback_paths_give_the_same_pairs(seed, monkeypatch):
     sub = cand.generate(arr, mask)
     keep = mask[base.shift]
     assert np.array_equal(sub.vol, base.vol[keep]) and np.array_equal(sub.shift, base.shift[keep])
+
+
+def _haversine_reference(lat1, lon1, lat2, lon2):
+    phi1 = np.radians(lat1)
+    phi2 = np.radians(lat2)
+    dphi = phi2 - phi1
+    dlmb = np.radians(lon2 - lon1)
+    a = np.sin(dphi / 2.0) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2.0) ** 2
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+
+
+def test_haversine_np_is_the_formula_bit_for_bit_with_broadcasting():
+    rng = np.random.default_rng(5)
+    lat1, lat2 = rng.uniform(-90, 90, 1000), rng.uniform(-90, 90, 1000)
+    lon1, lon2 = rng.uniform(-180, 180, 1000), rng.uniform(-180, 180, 1000)
+    lat2[:10], lon2[:10] = lat1[:10], lon1[:10]  # zero distances
+    lat2[10:20], lon2[10:20] = -lat1[10:20], lon1[10:20] + 180.0  # antipodes
+    cases = [
+        (lat1, lon1, lat2, lon2),
+        (lat1, lon1, 30.0, 31.0),
+        (30.0, 31.0, lat2, lon2),
+        (30.0, lon1, 29.5, 31.0),
+        (lat1[:, None], lon1[:, None], lat2[None, :50], lon2[None, :50]),
+        (lat1.astype(int), lon1.astype(int), lat2, lon2.astype(int)),
+    ]
+    for args in cases:
+        got, want = cand.haversine_np(*args), _haversine_reference(*args)
+        assert got.shape == want.shape and np.array_equal(got, want)
+    got = cand.haversine_np(30.0, 31.0, 30.5, 31.5)
+    assert np.ndim(got) == 0 and got == _haversine_reference(30.0, 31.0, 30.5, 31.5)

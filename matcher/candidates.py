@@ -49,6 +49,7 @@ PREFILTER_REL = 1e-6
 PREFILTER_KM = 1e-3
 SHIFT_TABLE_MAX = 1 << 22  # (institution, start rank) -> first shift table, when this small
 CHUNK_WORK = 1 << 19  # estimated (pair, window) work per volunteer range of generate
+STATIC_TABLE_MAX = 1 << 20  # (volunteer profile, shift profile) table of rules, when this small
 OUTPUT_MARGIN = 1.25  # output allocated for this many times the pairs expected
 SORT_KEY_LIMIT = 1 << 62  # (volunteer, shift, index) keys packed in one int64 stay below
 # |vectorised - scalar| distance is a few ulp; pairs this close to the radius go to the scalar rule
@@ -477,6 +478,14 @@ class Candidates:
         return len(self.vol)
 
 
+def _rows_numbered(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of one row of each distinct value, number of each row's value) of a 2-D array."""
+    rows = np.ascontiguousarray(rows)
+    as_bytes = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, number = np.unique(as_bytes, return_index=True, return_inverse=True)
+    return first, number.ravel()
+
+
 class _Join:
     """What every volunteer range of :func:`generate` shares, built once per call.
 
@@ -597,10 +606,36 @@ class _Join:
     def _static_rules(self, arr: Arrays) -> None:
         # age: min_age <= 0 admits everyone, unknown age included
         self.s_min_age = np.where(arr.s_min_age <= 0, np.iinfo(np.int64).min, arr.s_min_age)
+        # gender, languages and skills depend on a few attributes: number the distinct
+        # volunteer and shift profiles and tabulate the rules on them when the table is small
+        v_profile = np.column_stack([arr.v_gender.astype(np.uint64), arr.v_langs, arr.v_skills])
+        needs_langs = arr.s_has_langs
+        needs_skills = arr.s_open <= 0
+        s_profile = np.column_stack(
+            [
+                arr.s_gender.astype(np.uint64),
+                needs_langs,
+                needs_skills,
+                arr.s_langs * needs_langs[:, None],
+                arr.s_reserved * needs_skills[:, None],
+            ]
+        ).astype(np.uint64)
+        v_rep, v_class = _rows_numbered(v_profile)
+        s_rep, s_class = _rows_numbered(s_profile)
+        self.table_static = None
+        if len(v_rep) * len(s_rep) <= STATIC_TABLE_MAX:
+            vr, sr = v_rep[:, None], s_rep[None, :]
+            sg = arr.s_gender[sr]
+            ok = (sg == GENDER_ANY) | (arr.v_gender[vr] == sg)
+            ok &= ~needs_langs[sr] | (arr.v_langs[vr] & arr.s_langs[sr]).any(axis=-1)
+            ok &= ~needs_skills[sr] | (arr.v_skills[vr] & arr.s_reserved[sr]).any(axis=-1)
+            self.table_static = ok.ravel()
+            self.v_class = v_class.ravel() * len(s_rep)
+            self.s_class = s_class.ravel()
         rules = (
             (arr.s_gender != GENDER_ANY, lambda v, s: arr.v_gender[v] == arr.s_gender[s]),
-            (arr.s_has_langs, lambda v, s: _intersects(arr.v_langs[v], arr.s_langs[s])),
-            (arr.s_open <= 0, lambda v, s: _intersects(arr.v_skills[v], arr.s_reserved[s])),
+            (needs_langs, lambda v, s: _intersects(arr.v_langs[v], arr.s_langs[s])),
+            (needs_skills, lambda v, s: _intersects(arr.v_skills[v], arr.s_reserved[s])),
         )
         self.s_flags = np.zeros(arr.n_shifts, dtype=np.uint8)
         self.checks = []
@@ -608,6 +643,21 @@ class _Join:
             if has.any():
                 self.s_flags[has] |= np.uint8(1 << k)
                 self.checks.append((np.uint8(1 << k), check))
+
+    def _static_ok(self, v: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Age, gender, languages and skills of each pair (credentials apart)."""
+        ok = self.arr.v_age[v] >= self.s_min_age[s]
+        if self.table_static is not None:
+            key = self.v_class[v]
+            key += self.s_class[s]
+            ok &= self.table_static[key]
+            return ok
+        flags = self.s_flags[s]
+        for flag, check in self.checks:
+            sub = np.flatnonzero(flags & flag)
+            if len(sub):
+                ok[sub] &= check(v[sub], s[sub])
+        return ok
 
     def work(self) -> np.ndarray:
         """Cumulative estimated work by volunteer (length n + 1): box pairs times windows."""
@@ -661,14 +711,8 @@ class _Join:
         pair = owner[t[inside]]
         v = vv[pair]
 
-        # remaining static rules, each on the pairs whose shift has it
-        ok = arr.v_age[v] >= self.s_min_age[s]
-        flags = self.s_flags[s]
-        for flag, check in self.checks:
-            sub = np.flatnonzero(flags & flag)
-            if len(sub):
-                ok[sub] &= check(v[sub], s[sub])
-        ok = np.flatnonzero(ok)
+        # remaining static rules
+        ok = np.flatnonzero(self._static_ok(v, s))
         v, s, pair = v[ok], s[ok], pair[ok]
         cred = np.flatnonzero(credentials_ok_np(arr, v, s))
         v, s, pair = v[cred], s[cred], pair[cred]

@@ -266,6 +266,7 @@ def test_small_ranges_and_fallback_paths_give_the_same_pairs(seed, monkeypatch):
     monkeypatch.setattr(cand, "CHUNK_WORK", 50)  # many volunteer ranges
     monkeypatch.setattr(cand, "SHIFT_TABLE_MAX", 0)  # searchsorted instead of the table
     monkeypatch.setattr(cand, "SORT_KEY_LIMIT", 0)  # np.unique instead of packed keys
+    monkeypatch.setattr(cand, "STATIC_TABLE_MAX", 0)  # rule by rule instead of the table
     monkeypatch.setattr(cand, "PARALLEL_MIN_VOLUNTEERS", 10)
     monkeypatch.setattr(cand, "OUTPUT_MARGIN", 0.01)  # the output grows several times
     assert len(cand._Join(arr, None).chunks(0, arr.n_volunteers, cand._Join(arr, None).work())) > 3

@@ -516,13 +516,14 @@ class _Fast:
             return frozenset()
         if type(value) is not list:
             return None
+        try:
+            return self.sets[tuple(value)]  # only lists of strings are stored
+        except (KeyError, TypeError):
+            pass
         for x in value:
             if type(x) is not str:
                 return None
-        key = tuple(value)
-        found = self.sets.get(key)
-        if found is None:
-            found = self.sets[key] = frozenset(value)
+        found = self.sets[tuple(value)] = frozenset(value)
         return found
 
 
@@ -602,12 +603,15 @@ def _fast_volunteer(obj: Any, fast: _Fast, institution_ids: set[str]) -> Volunte
     raw_windows = get("availability")
     if type(raw_windows) is not list:
         return None
-    window = fast.window
+    known = fast.windows
     windows = []
     for w in raw_windows:
         if type(w) is not dict:
             return None
-        item = window(w.get("start"), w.get("end"))
+        try:
+            item = known[w["start"], w["end"]]
+        except (KeyError, TypeError):  # new texts, a missing end or an unhashable value
+            item = fast.window(w.get("start"), w.get("end"))
         if item is None:
             return None
         windows.append(item)

@@ -288,9 +288,16 @@ def build_arrays(problem: Problem) -> Arrays:
     counts = np.fromiter((len(v.availability) for v in vols), np.int64, n_v)
     v_wptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     w_vol = np.repeat(np.arange(n_v, dtype=np.int64), counts)
-    windows = [w for v in vols for w in v.availability]
-    w_start = us.of(w.start for w in windows)
-    w_end = us.of(w.end for w in windows)
+    # the parser shares equal windows: each distinct object is converted once
+    number: dict[int, int] = {}
+    w_code = np.fromiter(
+        (number.setdefault(id(w), len(number)) for v in vols for w in v.availability),
+        np.int64,
+        int(counts.sum()),
+    )
+    distinct = list({id(w): w for v in vols for w in v.availability}.values())
+    w_start = us.of(w.start for w in distinct)[w_code]
+    w_end = us.of(w.end for w in distinct)[w_code]
 
     ccounts = np.fromiter((len(v.credentials) for v in vols), np.int64, n_v)
     v_cptr = np.concatenate([[0], np.cumsum(ccounts)]).astype(np.int64)

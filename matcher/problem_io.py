@@ -266,6 +266,8 @@ def _window(reader: _Reader) -> Window:
 
 
 def _unique_ids(items: list[Any], path: tuple[str | int, ...]) -> None:
+    if len({item.id for item in items}) == len(items):
+        return
     seen: set[str] = set()
     for i, item in enumerate(items):
         if item.id in seen:

@@ -683,6 +683,18 @@ class _Join:
 
     def run(self, v_lo: int, v_hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(volunteer, shift, km) of the eligible pairs of volunteers [v_lo, v_hi), sorted."""
+        vv, ii, km = self._near(v_lo, v_hi)
+        s, pair = self._shifts(vv, ii)
+        v = vv[pair]
+        # remaining static rules
+        ok = np.flatnonzero(self._static_ok(v, s))
+        v, s, pair = v[ok], s[ok], pair[ok]
+        cred = np.flatnonzero(credentials_ok_np(self.arr, v, s))
+        v, s, pair = v[cred], s[cred], pair[cred]
+        return self._sorted_unique(v, s, km[pair], v_lo, v_hi)
+
+    def _near(self, v_lo: int, v_hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(volunteer, institution, km) of the institutions within each volunteer's radius."""
         arr = self.arr
         qa, qb = int(self.q_ptr[v_lo]), int(self.q_ptr[v_hi])
         q, pos = expand_ranges(self.q_lo[qa:qb], self.q_hi[qa:qb])
@@ -700,30 +712,25 @@ class _Join:
         vv, ii = vv[near], ii[near]
         km = _km_of_a(a[near])
         keep = np.flatnonzero(distance_ok_np(arr, vv, ii, km))
-        vv, ii, km = vv[keep], ii[keep], km[keep]
+        return vv[keep], ii[keep], km[keep]
 
-        # (volunteer, institution) x useful windows -> shifts starting inside -> ending inside
+    def _shifts(self, vv: np.ndarray, ii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(shift, index of the (volunteer, institution) pair) of the institution's shifts that
+        one of the volunteer's windows holds (twice when two windows do)."""
         owner, w = expand_ranges(self.wf_ptr[vv], self.wf_ptr[vv + 1])
-        base = (ii * self.n_ranks)[owner]
-        lo_key = base + self.w_lo_rank[w]
-        hi_key = base + self.w_hi_rank[w]
+        hi_key = (ii * self.n_ranks)[owner]
+        lo_key = hi_key + self.w_lo_rank[w]
+        hi_key += self.w_hi_rank[w]
         if self.table is not None:
             lo, hi = self.table[lo_key], self.table[hi_key]
         else:
             lo = np.searchsorted(self.skey_sorted, lo_key, side="left")
             hi = np.searchsorted(self.skey_sorted, hi_key, side="left")
+        del lo_key, hi_key
         t, pos = expand_ranges(lo, hi)
+        del lo, hi
         inside = np.flatnonzero(self.end_sorted[pos] <= self.w_end[w[t]])
-        s = self.shift_sorted[pos[inside]]
-        pair = owner[t[inside]]
-        v = vv[pair]
-
-        # remaining static rules
-        ok = np.flatnonzero(self._static_ok(v, s))
-        v, s, pair = v[ok], s[ok], pair[ok]
-        cred = np.flatnonzero(credentials_ok_np(arr, v, s))
-        v, s, pair = v[cred], s[cred], pair[cred]
-        return self._sorted_unique(v, s, km[pair], v_lo, v_hi)
+        return self.shift_sorted[pos[inside]], owner[t[inside]]
 
     def _sorted_unique(
         self, v: np.ndarray, s: np.ndarray, km: np.ndarray, v_lo: int, v_hi: int
@@ -828,13 +835,37 @@ def _generate(
     cum = join.work()
     ranges = join.chunks(v_lo, v_hi, cum)
     out = _Collector(int(cum[v_hi] - cum[v_lo]))
-    if workers < 2 or len(ranges) < 2:
-        for a, b in ranges:
-            out.add(join.run(a, b), cum[b] - cum[a])
-    else:
-        with ThreadPoolExecutor(min(workers, len(ranges))) as pool:
-            for (a, b), part in zip(ranges, pool.map(lambda r: join.run(*r), ranges), strict=True):
-                out.add(part, cum[b] - cum[a])
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None] * len(ranges)
+    taken = itertools.count()  # next() is atomic under the GIL
+    done = 0  # ranges already in `out`
+
+    def next_range() -> int | None:
+        k = next(taken)
+        return k if k < len(ranges) else None
+
+    def compute() -> None:
+        for k in iter(next_range, None):
+            parts[k] = join.run(*ranges[k])
+
+    def collect() -> None:
+        nonlocal done
+        while done < len(ranges) and (part := parts[done]) is not None:
+            a, b = ranges[done]
+            out.add(part, cum[b] - cum[a])
+            parts[done] = None
+            done += 1
+
+    # this thread computes too (its temporaries reuse the main heap; each helper thread's
+    # malloc arena costs fresh pages) and puts the finished ranges in order as it goes
+    helpers = min(workers, len(ranges)) - 1
+    with ThreadPoolExecutor(max(helpers, 1)) as pool:
+        pending = [pool.submit(compute) for _ in range(helpers)]
+        for k in iter(next_range, None):
+            parts[k] = join.run(*ranges[k])
+            collect()
+        for future in pending:
+            future.result()
+    collect()
     return out.result()
 
 

@@ -113,8 +113,8 @@ def _subset(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def expand_ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For ranges [lo, hi): (index of the range, position) of every element, in order."""
-    lo = np.asarray(lo, dtype=np.int64)
-    counts = np.subtract(hi, lo, dtype=np.int64)
+    lo = np.asarray(lo).astype(np.int64, copy=False)
+    counts = np.asarray(hi).astype(np.int64, copy=False) - lo
     np.maximum(counts, 0, out=counts)
     ends = np.cumsum(counts)
     total = int(ends[-1]) if len(ends) else 0
@@ -838,10 +838,11 @@ def _generate(
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None] * len(ranges)
     taken = itertools.count()  # next() is atomic under the GIL
     done = 0  # ranges already in `out`
+    failed = False  # the calling thread stopped on an error: the helpers stop too
 
     def next_range() -> int | None:
         k = next(taken)
-        return k if k < len(ranges) else None
+        return k if k < len(ranges) and not failed else None
 
     def compute() -> None:
         for k in iter(next_range, None):
@@ -860,9 +861,13 @@ def _generate(
     helpers = min(workers, len(ranges)) - 1
     with ThreadPoolExecutor(max(helpers, 1)) as pool:
         pending = [pool.submit(compute) for _ in range(helpers)]
-        for k in iter(next_range, None):
-            parts[k] = join.run(*ranges[k])
-            collect()
+        try:
+            for k in iter(next_range, None):
+                parts[k] = join.run(*ranges[k])
+                collect()
+        except BaseException:
+            failed = True
+            raise
         for future in pending:
             future.result()
     collect()

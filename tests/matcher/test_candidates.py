@@ -313,3 +313,23 @@ def test_haversine_np_is_the_formula_bit_for_bit_with_broadcasting():
         assert got.shape == want.shape and np.array_equal(got, want)
     got = cand.haversine_np(30.0, 31.0, 30.5, 31.5)
     assert np.ndim(got) == 0 and got == _haversine_reference(30.0, 31.0, 30.5, 31.5)
+
+
+@pytest.mark.parametrize("bad", [0, 7])
+def test_an_error_in_any_range_reaches_the_caller(bad, monkeypatch):
+    problem = random_problem(11, volunteers=80, shifts=40, institutions=5, days=3)
+    arr = cand.build_arrays(problem)
+    monkeypatch.setattr(cand, "CHUNK_WORK", 50)
+    monkeypatch.setattr(cand, "PARALLEL_MIN_VOLUNTEERS", 10)
+    ranges = cand._Join(arr, None).chunks(0, arr.n_volunteers, cand._Join(arr, None).work())
+    run = cand._Join.run
+
+    def failing(self, v_lo, v_hi):
+        if (v_lo, v_hi) == ranges[bad]:
+            raise RuntimeError("boom")
+        return run(self, v_lo, v_hi)
+
+    monkeypatch.setattr(cand._Join, "run", failing)
+    for workers in (1, 2, 3):
+        with pytest.raises(RuntimeError, match="boom"):
+            cand.generate_parallel(arr, workers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import json
 import math
 import os
@@ -264,6 +266,8 @@ def _window(reader: _Reader) -> Window:
 
 
 def _unique_ids(items: list[Any], path: tuple[str | int, ...]) -> None:
+    if len({item.id for item in items}) == len(items):
+        return
     seen: set[str] = set()
     for i, item in enumerate(items):
         if item.id in seen:
@@ -428,20 +432,37 @@ def _settings(r: _Reader) -> Settings:
 # so every error is still named by the strict reader, by the same pointer and message.
 
 
-def _new(cls: type[T], **fields: Any) -> T:
-    """An instance of a frozen slots dataclass from already validated, normalised fields."""
-    obj = object.__new__(cls)
-    for name, value in fields.items():
-        object.__setattr__(obj, name, value)
-    return obj
+def _slot_constructor(cls: type[T]) -> Callable[..., T]:
+    """A keyword constructor of the frozen slots dataclass `cls` from already validated,
+    normalised fields: it fills the slots through their descriptors, skipping ``__init__``,
+    ``__post_init__`` and the frozen ``__setattr__`` (about four times faster than
+    ``object.__setattr__`` by name). Generated once per class, as dataclasses does."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    env: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    lines = [f"def make(*, {', '.join(names)}):", "    obj = new(cls)"]
+    for name in names:
+        env[f"set_{name}"] = cls.__dict__[name].__set__
+        lines.append(f"    set_{name}(obj, {name})")
+    lines.append("    return obj")
+    exec("\n".join(lines), env)
+    return env["make"]
+
+
+_make_window = _slot_constructor(Window)
+_make_credential = _slot_constructor(Credential)
+_make_volunteer = _slot_constructor(Volunteer)
+_make_shift = _slot_constructor(Shift)
 
 
 class _Fast:
-    """Caches of one load: datetimes by text, strings interned as frozensets."""
+    """Caches of one load: datetimes by text, windows and credentials by their texts (equal
+    frozen objects are shared), string lists interned as frozensets."""
 
     def __init__(self) -> None:
         self.moments: dict[str, datetime | None] = {}
         self.sets: dict[tuple[str, ...], frozenset[str]] = {}
+        self.windows: dict[tuple[str, str], Window | None] = {}
+        self.credentials: dict[tuple[str, str | None], Credential | None] = {}
 
     def moment(self, text: Any) -> datetime | None:
         if type(text) is not str:
@@ -459,18 +480,52 @@ class _Fast:
         self.moments[text] = value
         return value
 
+    def window(self, start: Any, end: Any) -> Window | None:
+        """The window of two datetime texts, None when either is invalid or end <= start."""
+        if type(start) is not str or type(end) is not str:
+            return None
+        key = (start, end)
+        try:
+            return self.windows[key]
+        except KeyError:
+            pass
+        s = self.moment(start)
+        e = self.moment(end)
+        value = _make_window(start=s, end=e) if s is not None and e is not None and e > s else None
+        self.windows[key] = value
+        return value
+
+    def credential(self, name: Any, expires: Any) -> Credential | None:
+        """The credential of a name and an optional expiry text, None when either is invalid."""
+        if type(name) is not str or not name or (expires is not None and type(expires) is not str):
+            return None
+        key = (name, expires)
+        try:
+            return self.credentials[key]
+        except KeyError:
+            pass
+        moment = None if expires is None else self.moment(expires)
+        value = (
+            None
+            if expires is not None and moment is None
+            else _make_credential(name=name, expires=moment)
+        )
+        self.credentials[key] = value
+        return value
+
     def names(self, value: Any) -> frozenset[str] | None:
         if value is None:
             return frozenset()
         if type(value) is not list:
             return None
+        try:
+            return self.sets[tuple(value)]  # only lists of strings are stored
+        except (KeyError, TypeError):
+            pass
         for x in value:
             if type(x) is not str:
                 return None
-        key = tuple(value)
-        found = self.sets.get(key)
-        if found is None:
-            found = self.sets[key] = frozenset(value)
+        found = self.sets[tuple(value)] = frozenset(value)
         return found
 
 
@@ -486,6 +541,7 @@ def _fast_number(value: Any, low: float, high: float) -> float | None:
 
 
 _INF = math.inf
+_MAX_INT_FLOAT = 2**53  # larger integers go to the strict reader
 
 
 def _fast_volunteer(obj: Any, fast: _Fast, institution_ids: set[str]) -> Volunteer | None:
@@ -495,20 +551,41 @@ def _fast_volunteer(obj: Any, fast: _Fast, institution_ids: set[str]) -> Volunte
     vid = get("id")
     if type(vid) is not str or not vid:
         return None
-    skills = fast.names(get("skills"))
-    languages = fast.names(get("languages"))
+    names = fast.names
+    skills = names(get("skills"))
+    languages = names(get("languages"))
     if skills is None or languages is None:
         return None
     gender = get("gender")
-    if gender is not None and gender not in VOLUNTEER_GENDERS:
+    if gender is not None and gender != "female" and gender != "male":
         return None
     age = get("age")
     if age is not None and (type(age) is not int or age < 0):
         return None
-    lat = _fast_number(get("lat", _MISSING), -90.0, 90.0)
-    lon = _fast_number(get("lon", _MISSING), -180.0, 180.0)
-    radius = _fast_number(get("max_travel_km", _MISSING), 0.0, _INF)
-    if lat is None or lon is None or radius is None:
+    # lat, lon and max_travel_km: floats in range, or integers turned into floats
+    lat = get("lat")
+    if type(lat) is float:
+        if not -90.0 <= lat <= 90.0:
+            return None
+    elif type(lat) is int and -90 <= lat <= 90:
+        lat = float(lat)
+    else:
+        return None
+    lon = get("lon")
+    if type(lon) is float:
+        if not -180.0 <= lon <= 180.0:
+            return None
+    elif type(lon) is int and -180 <= lon <= 180:
+        lon = float(lon)
+    else:
+        return None
+    radius = get("max_travel_km")
+    if type(radius) is float:
+        if not 0.0 <= radius < _INF:
+            return None
+    elif type(radius) is int and 0 <= radius <= _MAX_INT_FLOAT:
+        radius = float(radius)
+    else:
         return None
     max_shifts = get("max_shifts")
     if max_shifts is not None and (type(max_shifts) is not int or max_shifts < 0):
@@ -525,18 +602,21 @@ def _fast_volunteer(obj: Any, fast: _Fast, institution_ids: set[str]) -> Volunte
         no_show_rate = _fast_number(no_show, 0.0, 1.0)
         if no_show_rate is None:
             return None
-    raw_windows = get("availability", _MISSING)
+    raw_windows = get("availability")
     if type(raw_windows) is not list:
         return None
+    known = fast.windows
     windows = []
     for w in raw_windows:
         if type(w) is not dict:
             return None
-        start = fast.moment(w.get("start"))
-        end = fast.moment(w.get("end"))
-        if start is None or end is None or not end > start:
+        try:
+            item = known[w["start"], w["end"]]
+        except (KeyError, TypeError):  # new texts, a missing end or an unhashable value
+            item = fast.window(w.get("start"), w.get("end"))
+        if item is None:
             return None
-        windows.append(_new(Window, start=start, end=end))
+        windows.append(item)
     prefs = get("preferences")
     if prefs is None:
         preferences = EMPTY_PREFERENCES
@@ -561,18 +641,12 @@ def _fast_volunteer(obj: Any, fast: _Fast, institution_ids: set[str]) -> Volunte
         for c in creds:
             if type(c) is not dict:
                 return None
-            name = c.get("name")
-            if type(name) is not str or not name:
+            item = fast.credential(c.get("name"), c.get("expires"))
+            if item is None:
                 return None
-            expires = c.get("expires")
-            if expires is not None:
-                expires = fast.moment(expires)
-                if expires is None:
-                    return None
-            items.append(_new(Credential, name=name, expires=expires))
+            items.append(item)
         credentials = tuple(items)
-    return _new(
-        Volunteer,
+    return _make_volunteer(
         id=vid,
         skills=skills,
         gender=gender,
@@ -598,9 +672,8 @@ def _fast_shift(obj: Any, fast: _Fast, institution_ids: set[str]) -> Shift | Non
     inst = get("institution_id")
     if type(sid) is not str or not sid or type(inst) is not str or inst not in institution_ids:
         return None
-    start = fast.moment(get("start"))
-    end = fast.moment(get("end"))
-    if start is None or end is None or not end > start:
+    span = fast.window(get("start"), get("end"))
+    if span is None:
         return None
     needed = get("needed")
     if type(needed) is not int or needed < 1:
@@ -620,7 +693,7 @@ def _fast_shift(obj: Any, fast: _Fast, institution_ids: set[str]) -> Shift | Non
             return None
         required_skills = FrozenMap(req)
     gender = get("gender", "any")
-    if gender not in GENDERS:
+    if gender != "any" and gender != "female" and gender != "male":
         return None
     min_age = get("min_age", 0)
     if type(min_age) is not int or min_age < 0:
@@ -632,12 +705,11 @@ def _fast_shift(obj: Any, fast: _Fast, institution_ids: set[str]) -> Shift | Non
     languages = fast.names(get("languages"))
     if creds is None or languages is None:
         return None
-    return _new(
-        Shift,
+    return _make_shift(
         id=sid,
         institution_id=inst,
-        start=start,
-        end=end,
+        start=span.start,
+        end=span.end,
         needed=needed,
         required_skills=required_skills,
         gender=gender,
@@ -666,6 +738,19 @@ def _items(
 
 def load_problem(data: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Problem:
     """Parse and validate a v1 problem; raise ProblemError naming the first bad field."""
+    # the parse builds millions of containers, none of them garbage: the cyclic collector
+    # would walk them again and again while they grow (a third of the time at 100 000
+    # volunteers), so it is paused meanwhile (and left as found)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_problem(data)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_problem(data: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Problem:
     r = _Reader(read_document(data), ())
     fmt = r.get("format", _string)
     if fmt != FORMAT:

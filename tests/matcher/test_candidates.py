@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from matcher import candidates as cand
-from matcher.eligibility import REASONS, haversine_km, pair_reasons, positions_for
+from matcher.eligibility import EARTH_RADIUS_KM, REASONS, haversine_km, pair_reasons, positions_for
 from matcher.model import Credential
 from tests.matcher.conftest import (
     at,
@@ -180,3 +180,156 @@ def test_parallel_generation_gives_the_same_pairs(monkeypatch: pytest.MonkeyPatc
     inside = (serial.vol >= 100) & (serial.vol < 300)
     assert np.array_equal(part.vol, serial.vol[inside])
     assert np.array_equal(part.shift, serial.shift[inside])
+
+
+def _geo_problem(seed: int):
+    """Institutions anywhere (row edges, poles, the antimeridian) and volunteers whose radius is
+    exactly, just under or just over the scalar distance to one of them: only distance decides."""
+    import random
+
+    rng = random.Random(seed)
+    spots = [
+        (rng.uniform(-60, 60), rng.uniform(-179, 179)),
+        (round(rng.uniform(20, 32) / cand.LAT_CELL_DEG) * cand.LAT_CELL_DEG, 31.0),  # row edge
+        (89.95, rng.uniform(-180, 180)),
+        (-89.99, 0.0),
+        (rng.uniform(-10, 10), 179.999),
+        (rng.uniform(-10, 10), -180.0),
+        (0.0, 0.0),
+    ]
+    insts = [
+        make_institution(f"i{k}", lat=lat, lon=lon)
+        for k, (lat, lon) in enumerate(
+            spots + [(lat + rng.uniform(-0.3, 0.3), lon) for lat, lon in spots if abs(lat) < 89]
+        )
+    ]
+    vols = []
+    for k in range(60):
+        target = rng.choice(insts)
+        lat = max(-90.0, min(90.0, target.lat + rng.choice([0.0, 0.05, -0.05, 0.2, 0.001])))
+        lon = target.lon + rng.choice([0.0, 0.1, -0.1, 0.3])
+        lon = lon - 360.0 if lon > 180 else lon + 360.0 if lon < -180 else lon
+        d = haversine_km(lat, lon, target.lat, target.lon)
+        radius = rng.choice([d, d, d - 1e-9, d + 1e-9, d * (1 - 1e-12), d * 1.5, 0.0, 300.0])
+        vols.append(make_volunteer(f"v{k}", lat=lat, lon=lon, max_travel_km=max(radius, 0.0)))
+    vols.append(make_volunteer("none", availability=()))  # no windows: no candidate
+    shifts = [make_shift(f"s{k}", institution_id=inst.id) for k, inst in enumerate(insts)]
+    return make_problem(institutions=tuple(insts), volunteers=tuple(vols), shifts=tuple(shifts))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_distance_join_equals_scalar_rule_at_the_radius_rows_poles_and_antimeridian(seed):
+    problem = _geo_problem(seed)
+    c = cand.generate(cand.build_arrays(problem))
+    got = list(zip(c.vol.tolist(), c.shift.tolist(), strict=True))
+    assert got == sorted(scalar_pairs(problem))
+    for v, s, km in zip(c.vol.tolist(), c.shift.tolist(), c.km.tolist(), strict=True):
+        vol = problem.volunteers[v]
+        inst = problem.institution_of(problem.shifts[s])
+        assert km == pytest.approx(haversine_km(vol.lat, vol.lon, inst.lat, inst.lon), abs=1e-9)
+
+
+def test_generated_distances_are_haversine_np_bit_for_bit():
+    problem = random_problem(3, volunteers=200, shifts=60, institutions=12)
+    arr = cand.build_arrays(problem)
+    c = cand.generate(arr)
+    inst = arr.s_inst[c.shift]
+    km = cand.haversine_np(arr.v_lat[c.vol], arr.v_lon[c.vol], arr.i_lat[inst], arr.i_lon[inst])
+    assert len(c) and np.array_equal(c.km, km)
+
+
+def test_windows_touching_the_shift_and_volunteers_without_windows():
+    exact = make_volunteer("exact", availability=(window(9, 12),))
+    early = make_volunteer("early", availability=(window(9.5, 12),))  # starts after the shift
+    late = make_volunteer("late", availability=(window(9, 11.5),))  # ends before it
+    nothing = make_volunteer("nothing", availability=())
+    short = make_volunteer("short", availability=(window(9, 10), window(10, 11)))
+    problem = make_problem(
+        volunteers=(exact, early, late, nothing, short),
+        shifts=(make_shift(start=at(9), end=at(12)), make_shift("s2", start=at(9), end=at(10))),
+    )
+    c = cand.generate(cand.build_arrays(problem))
+    assert list(zip(c.vol.tolist(), c.shift.tolist(), strict=True)) == [
+        (0, 0),
+        (0, 1),
+        (2, 1),
+        (4, 1),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_small_ranges_and_fallback_paths_give_the_same_pairs(seed, monkeypatch):
+    problem = random_problem(seed + 300, volunteers=80, shifts=40, institutions=5, days=3)
+    arr = cand.build_arrays(problem)
+    base = cand.generate(arr)
+    assert set(zip(base.vol.tolist(), base.shift.tolist(), strict=True)) == scalar_pairs(problem)
+    monkeypatch.setattr(cand, "CHUNK_WORK", 50)  # many volunteer ranges
+    monkeypatch.setattr(cand, "SHIFT_TABLE_MAX", 0)  # searchsorted instead of the table
+    monkeypatch.setattr(cand, "SORT_KEY_LIMIT", 0)  # np.unique instead of packed keys
+    monkeypatch.setattr(cand, "STATIC_TABLE_MAX", 0)  # rule by rule instead of the table
+    monkeypatch.setattr(cand, "PARALLEL_MIN_VOLUNTEERS", 10)
+    monkeypatch.setattr(cand, "OUTPUT_MARGIN", 0.01)  # the output grows several times
+    assert len(cand._Join(arr, None).chunks(0, arr.n_volunteers, cand._Join(arr, None).work())) > 3
+    for c in (cand.generate(arr), cand.generate_parallel(arr, 3)):
+        assert np.array_equal(c.vol, base.vol)
+        assert np.array_equal(c.shift, base.shift)
+        assert np.array_equal(c.km, base.km)
+    part = cand.generate(arr, vol_range=(17, 61))
+    inside = (base.vol >= 17) & (base.vol < 61)
+    assert np.array_equal(part.vol, base.vol[inside]) and np.array_equal(part.km, base.km[inside])
+    assert len(cand.generate(arr, vol_range=(5, 5))) == 0
+    mask = np.zeros(arr.n_shifts, dtype=bool)
+    mask[::3] = True
+    sub = cand.generate(arr, mask)
+    keep = mask[base.shift]
+    assert np.array_equal(sub.vol, base.vol[keep]) and np.array_equal(sub.shift, base.shift[keep])
+
+
+def _haversine_reference(lat1, lon1, lat2, lon2):
+    phi1 = np.radians(lat1)
+    phi2 = np.radians(lat2)
+    dphi = phi2 - phi1
+    dlmb = np.radians(lon2 - lon1)
+    a = np.sin(dphi / 2.0) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2.0) ** 2
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+
+
+def test_haversine_np_is_the_formula_bit_for_bit_with_broadcasting():
+    rng = np.random.default_rng(5)
+    lat1, lat2 = rng.uniform(-90, 90, 1000), rng.uniform(-90, 90, 1000)
+    lon1, lon2 = rng.uniform(-180, 180, 1000), rng.uniform(-180, 180, 1000)
+    lat2[:10], lon2[:10] = lat1[:10], lon1[:10]  # zero distances
+    lat2[10:20], lon2[10:20] = -lat1[10:20], lon1[10:20] + 180.0  # antipodes
+    cases = [
+        (lat1, lon1, lat2, lon2),
+        (lat1, lon1, 30.0, 31.0),
+        (30.0, 31.0, lat2, lon2),
+        (30.0, lon1, 29.5, 31.0),
+        (lat1[:, None], lon1[:, None], lat2[None, :50], lon2[None, :50]),
+        (lat1.astype(int), lon1.astype(int), lat2, lon2.astype(int)),
+    ]
+    for args in cases:
+        got, want = cand.haversine_np(*args), _haversine_reference(*args)
+        assert got.shape == want.shape and np.array_equal(got, want)
+    got = cand.haversine_np(30.0, 31.0, 30.5, 31.5)
+    assert np.ndim(got) == 0 and got == _haversine_reference(30.0, 31.0, 30.5, 31.5)
+
+
+@pytest.mark.parametrize("bad", [0, 7])
+def test_an_error_in_any_range_reaches_the_caller(bad, monkeypatch):
+    problem = random_problem(11, volunteers=80, shifts=40, institutions=5, days=3)
+    arr = cand.build_arrays(problem)
+    monkeypatch.setattr(cand, "CHUNK_WORK", 50)
+    monkeypatch.setattr(cand, "PARALLEL_MIN_VOLUNTEERS", 10)
+    ranges = cand._Join(arr, None).chunks(0, arr.n_volunteers, cand._Join(arr, None).work())
+    run = cand._Join.run
+
+    def failing(self, v_lo, v_hi):
+        if (v_lo, v_hi) == ranges[bad]:
+            raise RuntimeError("boom")
+        return run(self, v_lo, v_hi)
+
+    monkeypatch.setattr(cand._Join, "run", failing)
+    for workers in (1, 2, 3):
+        with pytest.raises(RuntimeError, match="boom"):
+            cand.generate_parallel(arr, workers)

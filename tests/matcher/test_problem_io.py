@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -804,9 +805,49 @@ def test_fast_readers_give_way_on_unusual_but_valid_values() -> None:
         ("volunteers/0/preferences", {"inst-1": 2.0}, "/volunteers/0/preferences/inst-1"),
         ("shifts/0/priority", None, "/shifts/0/priority"),
         ("shifts/0/required_skills", {"tutoring": True}, "/shifts/0/required_skills/tutoring"),
+        ("volunteers/0/availability/0/start", ["x"], "/volunteers/0/availability/0/start"),
+        ("volunteers/0/credentials", [{"name": ["cpr"]}], "/volunteers/0/credentials/0/name"),
+        (
+            "volunteers/0/credentials",
+            [{"name": "cpr", "expires": 5}],
+            "/volunteers/0/credentials/0/expires",
+        ),
+        ("shifts/0/start", "2026-12-05T12:00:00+02:00", "/shifts/0/end"),
     ],
 )
 def test_fast_readers_leave_errors_to_the_strict_readers(
     path: str, value: Any, expected_pointer: str
 ) -> None:
     assert error_of(edit(raw_problem(), path, value)).pointer == expected_pointer
+
+
+def test_windows_and_credentials_with_the_same_texts_are_shared_and_checked_once_each() -> None:
+    doc = raw_problem()
+    vol = doc["volunteers"][0]
+    vol["credentials"] = [{"name": "cpr", "expires": None}]
+    doc["volunteers"].append({**copy.deepcopy(vol), "id": "vol-copy"})
+    problem = load_problem(doc)
+    first, copy_ = problem.volunteers[0], problem.volunteers[-1]
+    assert first.availability == copy_.availability and first.credentials == copy_.credentials
+    bad = copy.deepcopy(vol)
+    bad["availability"][0]["end"] = bad["availability"][0]["start"]
+    doc["volunteers"][-1] = {**bad, "id": "vol-bad"}
+    with pytest.raises(ProblemError) as info:
+        load_problem(doc)
+    assert info.value.pointer == f"/volunteers/{len(doc['volunteers']) - 1}/availability/0/end"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_load_problem_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    import gc
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        load_problem(raw_problem())
+        assert gc.isenabled() is enabled
+        with pytest.raises(ProblemError):
+            load_problem(edit(raw_problem(), "volunteers/0/lat", "x"))
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -927,7 +927,7 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
         pos_base=pos_base,
         lock_base=l_base,
         vcap=vcap,
-        penalised=np.unique(ap[penalty > 0]),
+        penalised=np.flatnonzero(np.bincount(ap[penalty > 0], minlength=len(prep.pv))),
     )
 
 
@@ -1212,7 +1212,7 @@ def _structure(prep: _Prepared) -> _Structure:
     def members(comp_of: np.ndarray) -> list[np.ndarray]:
         """Indices grouped by component, ascending within each (unlinked ones left out)."""
         ids = np.flatnonzero(comp_of >= 0)
-        order = ids[np.argsort(comp_of[ids], kind="stable")]
+        order = ids[_stable_argsort(comp_of[ids], n_c)]
         cut = np.searchsorted(comp_of[order], np.arange(n_c + 1))
         return [order[cut[c] : cut[c + 1]] for c in range(n_c)]
 
@@ -1238,12 +1238,21 @@ class _ArcIndex:
 
     @classmethod
     def build(cls, prep: _Prepared) -> _ArcIndex:
-        order = np.lexsort((prep.a_pair, prep.a_pos))
+        # arcs are sorted by pair: a stable sort by position keeps pairs ascending within one
+        order = _stable_argsort(prep.a_pos, len(prep.positions))
         return cls(
             arcs_by_pos=order,
             arcs_pos_bounds=np.searchsorted(prep.a_pos[order], np.arange(len(prep.positions) + 1)),
             pair_bounds=np.searchsorted(prep.pv, np.arange(prep.arr.n_volunteers + 1)),
         )
+
+
+def _stable_argsort(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Stable argsort of integer keys in [0, n_keys): numpy's radix sort when they fit in
+    16 bits (linear time), its merge sort otherwise."""
+    if n_keys <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
 
 
 def _ints(values: np.ndarray) -> memoryview:

@@ -45,6 +45,15 @@ from tests.matcher.conftest import (
 from tests.matcher.random_problems import CREDS, LANGS, SKILLS, random_problem
 
 
+def _schedule_label(why) -> str:
+    """The explanation's reason for an eligible volunteer kept off by their roster."""
+    if "overlap" in why:
+        return "taken_elsewhere"
+    if "rest" in why:
+        return "schedule"
+    return "caps" if why else "available"
+
+
 def unfilled_of(solution, shift_id, position=None):
     (u,) = [u for u in solution.unfilled if u.shift_id == shift_id and u.position == position]
     return u
@@ -147,16 +156,7 @@ def test_reason_counts_match_scalar_rules(seed):
             else:
                 mine = [problem.shift_by_id[s] for s in shifts_of.get(vol.id, [])]
                 why = schedule_reasons(vol, shift, mine, problem.settings.min_rest_minutes)
-                label = (
-                    "taken_elsewhere"
-                    if "overlap" in why
-                    else "schedule"
-                    if "rest" in why
-                    else "caps"
-                    if why
-                    else "available"
-                )
-                expected[label] += 1
+                expected[_schedule_label(why)] += 1
         assert dict(u.reasons) == dict(expected)
         assert sum(u.reasons.values()) == len(problem.volunteers)
         for text in u.suggestions:
@@ -222,16 +222,7 @@ def reference_unfilled(problem, assignments) -> list[tuple]:
             if vol.id in on_shift.get(shift.id, ()):
                 label.append("assigned_here")
                 continue
-            why = schedule_reasons(vol, shift, taken.get(vol.id, []), rest)
-            label.append(
-                "taken_elsewhere"
-                if "overlap" in why
-                else "schedule"
-                if "rest" in why
-                else "caps"
-                if why
-                else "available"
-            )
+            label.append(_schedule_label(schedule_reasons(vol, shift, taken.get(vol.id, []), rest)))
         for position, capacity in places:
             missing = capacity - filled[(shift.id, position)]
             if missing <= 0:

@@ -22,6 +22,7 @@ Pipeline (docs/solver.md explains why each step is exact or a valid bound):
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import os
 import time
@@ -172,19 +173,20 @@ def solve(
     bound = np.minimum(comp_bound, cut)
 
     # the Lagrangian bound over the slack volunteers' positions, and the master's roster
+    lagrangian = functools.partial(
+        state.lagrangian_search,
+        prep,
+        flow,
+        comp_of_pair,
+        comp_of_lock,
+        cut,
+        most_open,
+        bound,
+        seed=seed,
+        workers=threads,
+    )
     if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
-        won, lowered = state.lagrangian_search(
-            prep,
-            flow,
-            comp_of_pair,
-            comp_of_lock,
-            cut,
-            most_open,
-            bound,
-            seed=seed,
-            workers=threads,
-            deadline=min(t_start + limit * LNS_WALL_SHARE, hard_end),
-        )
+        won, lowered = lagrangian(deadline=min(t_start + limit * LNS_WALL_SHARE, hard_end))
         filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
         say(f"lagrangian bound: {lowered} lower, {won} more places ({elapsed():.1f} s)")
 
@@ -203,8 +205,7 @@ def solve(
 
     # the Lagrangian bound over whole components still short of it, smallest first
     if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
-        comp_of_pos = np.full(len(prep.positions), -1, dtype=np.int64)
-        comp_of_pos[prep.a_pos] = comp_of_pair[prep.a_pair]
+        comp_of_pos = state.lagrangian_index(comp_of_pair)[1]
         pos_order = np.argsort(comp_of_pos, kind="stable")
         pos_bounds = np.searchsorted(comp_of_pos[pos_order], np.arange(len(comps) + 1))
         whole = sorted(
@@ -218,16 +219,7 @@ def solve(
                 break
             if time.perf_counter() >= deadline:
                 break
-            won, lowered = state.lagrangian_search(
-                prep,
-                flow,
-                comp_of_pair,
-                comp_of_lock,
-                cut,
-                most_open,
-                bound,
-                seed=seed,
-                workers=threads,
+            won, lowered = lagrangian(
                 deadline=deadline,
                 region=pos_order[pos_bounds[c] : pos_bounds[c + 1]],
                 scope=comps[c].pairs,
@@ -1013,12 +1005,9 @@ def _solve_flow(
         return locked, [_max_flow(net, prep, lv) for lv in range(2, prep.n_levels + 1)]
 
     if threads >= 2:  # the smaller max flows beside the first one (separate solver objects)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            others = pool.submit(other_flows)
-            try:
-                total, used = _max_flow(net, prep, 1)
-            finally:
-                locked_max, level_flows = others.result()
+        (total, used), (locked_max, level_flows) = _beside(
+            lambda: _max_flow(net, prep, 1), other_flows
+        )
     else:
         total, used = _max_flow(net, prep, 1)
         locked_max, level_flows = other_flows() if total else (0, [])
@@ -1068,12 +1057,7 @@ def _solve_flow(
         supplies[SINK] = -total
         smcf.set_nodes_supplies(np.arange(n_nodes), supplies)
         if threads >= 2 and alongside is not None and not side:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                solving = pool.submit(smcf.solve)
-                try:
-                    run_alongside()
-                finally:
-                    status = solving.result()
+            _, status = _beside(run_alongside, smcf.solve)
         else:
             status = smcf.solve()
         if status == smcf.OPTIMAL:
@@ -1102,6 +1086,22 @@ def _solve_flow(
         vcap=net.vcap,
     )
     return finish(flow)
+
+
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+
+
+def _beside(here: Callable[[], _A], there: Callable[[], _B]) -> tuple[_A, _B]:
+    """Run `there` in a second thread while `here` runs in this one (OR-Tools' solvers release
+    the GIL); both results, after both have ended."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        other = pool.submit(there)
+        try:
+            mine = here()
+        finally:
+            theirs = other.result()
+    return mine, theirs
 
 
 def _prune(net: _Network, prep: _Prepared, used: np.ndarray) -> np.ndarray | None:
@@ -1288,7 +1288,7 @@ class _State:
         self.a_pair_l = _ints(prep.a_pair)
         self.double_placed: set[int] = set()
         self.arcs_cache: dict[int, list[int]] = {}
-        self.lagrangian_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.lagrangian_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -1729,6 +1729,21 @@ class _State:
                 workers_of = None
         return won
 
+    def lagrangian_index(
+        self, comp_of_pair: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arcs by pair (bounds), and the component of every position and volunteer (-1:
+        none), built once."""
+        if self.lagrangian_cache is None:
+            prep = self.prep
+            a_bounds = np.searchsorted(prep.a_pair, np.arange(len(prep.pv) + 1))
+            comp_of_pos = np.full(len(prep.positions), -1, dtype=np.int64)
+            comp_of_pos[prep.a_pos] = comp_of_pair[prep.a_pair]
+            comp_of_vol = np.full(prep.arr.n_volunteers, -1, dtype=np.int64)
+            comp_of_vol[prep.pv] = comp_of_pair
+            self.lagrangian_cache = (a_bounds, comp_of_pos, comp_of_vol)
+        return self.lagrangian_cache
+
     def lagrangian_search(
         self,
         prep: _Prepared,
@@ -1767,14 +1782,7 @@ class _State:
         for p, q in self.pair_pos.items():
             if not closed_l[q]:
                 works[self.pv_l[p]] += 1
-        if self.lagrangian_index is None:
-            a_bounds = np.searchsorted(prep.a_pair, np.arange(len(prep.pv) + 1))
-            comp_of_pos = np.full(len(prep.positions), -1, dtype=np.int64)
-            comp_of_pos[prep.a_pos] = comp_of_pair[prep.a_pair]
-            comp_of_vol = np.full(prep.arr.n_volunteers, -1, dtype=np.int64)
-            comp_of_vol[prep.pv] = comp_of_pair
-            self.lagrangian_index = (a_bounds, comp_of_pos, comp_of_vol)
-        a_bounds, comp_of_pos, comp_of_vol = self.lagrangian_index
+        a_bounds, comp_of_pos, comp_of_vol = self.lagrangian_index(comp_of_pair)
         if region is None:
             slack = np.array(
                 [

@@ -66,6 +66,7 @@ TAIL_MAX_SHARE = 0.3
 CLOSURE_ROUNDS = 200  # regions searched around volunteers with slack in the cut bound
 CLOSURE_MAX_PAIRS = 6000  # candidate pairs per region
 CLOSURE_DTIME = 1.0  # deterministic time per region
+SEARCH_PASSES = 3  # neighbourhood and closure searches again while a pass wins places
 LAGRANGIAN_DTIME = 2.0  # deterministic time of the CP-SAT search on the master's columns
 LAGRANGIAN_COMPONENT_MAX_PAIRS = 150_000  # whole components up to this size get the bound
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
@@ -140,6 +141,7 @@ def solve(
     # improvement steps end by this time: the rest is kept for explanations and output
     reserve = min(TAIL_MAX_SHARE * limit, TAIL_BASE_S + TAIL_S_PER_PLACE * problem.demand)
     hard_end = t_start + limit - reserve
+    lns_deadline = min(t_start + limit * LNS_WALL_SHARE, hard_end)
 
     arr = cand.build_arrays(problem)
     candidates = cand.generate_parallel(arr, threads)
@@ -186,7 +188,7 @@ def solve(
         workers=threads,
     )
     if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
-        won, lowered = lagrangian(deadline=min(t_start + limit * LNS_WALL_SHARE, hard_end))
+        won, lowered = lagrangian(deadline=lns_deadline)
         filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
         say(f"lagrangian bound: {lowered} lower, {won} more places ({elapsed():.1f} s)")
 
@@ -196,14 +198,16 @@ def solve(
             prep,
             seed=seed,
             workers=threads,
-            deadline=min(t_start + limit * LNS_WALL_SHARE, hard_end),
+            deadline=lns_deadline,
             max_rounds=LNS_ROUNDS,
         )
         if won:
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
             say(f"neighbourhood search: {won} more places ({elapsed():.1f} s)")
+    moves_searched = state.moves
 
     # the Lagrangian bound over whole components still short of it, smallest first
+    won_all = 0
     if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
         comp_of_pos = state.lagrangian_index(comp_of_pair)[1]
         pos_order = np.argsort(comp_of_pos, kind="stable")
@@ -212,7 +216,7 @@ def solve(
             (c for c in range(len(comps)) if filled_by_comp[c] < bound[c]),
             key=lambda c: (comps[c].n_pairs, c),
         )
-        lowered_all = won_all = tried = 0
+        lowered_all = tried = 0
         deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
         for c in whole:
             if comps[c].n_pairs > LAGRANGIAN_COMPONENT_MAX_PAIRS:
@@ -242,7 +246,7 @@ def solve(
             most_open,
             seed=seed,
             workers=threads,
-            deadline=min(t_start + limit * LNS_WALL_SHARE, hard_end),
+            deadline=lns_deadline,
             max_rounds=CLOSURE_ROUNDS,
         )
         if won:
@@ -342,6 +346,35 @@ def solve(
                 f"secondary search: {found.regions} regions, {found.improved} better, "
                 f"cost -{found.saved} ({elapsed():.1f} s)"
             )
+
+    # every step since the neighbourhood search moved volunteers (the secondary costs at equal
+    # fill too): the places still free and the volunteers with slack are others now, so both
+    # fill searches run again while a pass wins; the components they change lose any proof
+    # of their secondary optimum
+    again_deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
+    for _ in range(SEARCH_PASSES):
+        if state.moves == moves_searched or int(filled_by_comp.sum()) >= int(bound.sum()):
+            break
+        if flow.closed is None or time.perf_counter() >= again_deadline:
+            break
+        moves_searched = state.moves
+        won = state.neighbourhood_search(
+            prep, seed=seed, workers=threads, deadline=again_deadline, max_rounds=LNS_ROUNDS
+        )
+        won += state.closure_search(
+            prep,
+            flow.closed,
+            most_open,
+            seed=seed,
+            workers=threads,
+            deadline=again_deadline,
+            max_rounds=CLOSURE_ROUNDS,
+        )
+        if won:
+            before = filled_by_comp
+            filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
+            proven_secondary[filled_by_comp != before] = False
+        say(f"fill searches again: {won} more places ({elapsed():.1f} s)")
 
     assignments, overflow = state.assignments(prep)
     filled = len(assignments)
@@ -1289,6 +1322,7 @@ class _State:
         self.double_placed: set[int] = set()
         self.arcs_cache: dict[int, list[int]] = {}
         self.lagrangian_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.moves = 0  # places taken so far: a search need not run again on the same roster
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -1326,6 +1360,7 @@ class _State:
         self.pair_pos[pair] = pos
         self.vol_pairs[int(self.prep.pv[pair])].add(pair)
         self.pos_fill[pos] += 1
+        self.moves += 1
 
     def _remove(self, pair: int) -> int:
         pos = self.pair_pos.pop(pair)

@@ -278,7 +278,7 @@ def build_arrays(problem: Problem) -> Arrays:
             if v.max_hours is None
             else caps[v.max_hours]
             if v.max_hours in caps
-            else caps.setdefault(v.max_hours, hours_cap_us(v.max_hours))
+            else caps.setdefault(v.max_hours, eligibility.hours_cap_us(v.max_hours))
             for v in vols
         ),
         np.int64,
@@ -380,18 +380,6 @@ class _Microseconds:
     def of(self, moments: Iterable[datetime]) -> np.ndarray:
         cache = self.cache
         return np.fromiter((cache[m] if m in cache else self(m) for m in moments), np.int64)
-
-
-def hours_cap_us(max_hours: float) -> int:
-    """Largest total duration in microseconds that keeps ``max_hours`` (eligibility's epsilon)."""
-    limit_s = max_hours * 3600.0 + eligibility.HOURS_EPS_S
-    us = math.floor(limit_s * 1e6)
-    # floating point: settle the boundary with the rule's own comparison on seconds
-    while us / 1e6 > limit_s:
-        us -= 1
-    while (us + 1) / 1e6 <= limit_s:
-        us += 1
-    return max(us, 0)
 
 
 # ------------------------------------------------------------------ per-pair rule masks

@@ -18,8 +18,10 @@ Edge cases (the vectorised candidate generator and the solver follow the same se
 - Clash: two shifts clash when they overlap or the gap between them is shorter than
   ``min_rest_minutes``; a gap exactly equal to the minimum rest is allowed, and adjacent shifts
   (one ends when the other starts) do not clash when the minimum rest is 0.
-- Caps: hours are (end - start) in hours; a volunteer keeps ``count <= max_shifts`` and
-  ``total seconds <= max_hours * 3600 (+ HOURS_EPS_S)``; None means no cap.
+- Caps: hours are (end - start) in hours; a volunteer keeps ``count <= max_shifts`` and a total
+  duration of at most ``max_hours`` hours, compared exactly in integer microseconds against the
+  decimal value of ``max_hours`` (``hours_cap_us``: 4.1 hours is 14 760 000 000 us, where
+  floats give 14 759.999999999998 s); None means no cap.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from fractions import Fraction
 
 from matcher.model import Institution, Shift, Volunteer, Window
 
@@ -35,7 +38,7 @@ SCHEDULE_REASONS = ("overlap", "rest", "max_shifts", "max_hours")
 
 EARTH_RADIUS_KM = 6371.0
 DISTANCE_EPS_KM = 1e-9
-HOURS_EPS_S = 1e-6
+US_PER_HOUR = 3_600_000_000
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -164,10 +167,18 @@ def caps_reasons(volunteer: Volunteer, shifts: Iterable[Shift]) -> tuple[str, ..
     if volunteer.max_shifts is not None and len(shifts) > volunteer.max_shifts:
         reasons.append("max_shifts")
     if volunteer.max_hours is not None:
-        seconds = sum((s.end - s.start).total_seconds() for s in shifts)
-        if seconds > volunteer.max_hours * 3600.0 + HOURS_EPS_S:
+        total = sum((s.end - s.start for s in shifts), timedelta())
+        if total > timedelta(microseconds=hours_cap_us(volunteer.max_hours)):
             reasons.append("max_hours")
     return tuple(reasons)
+
+
+def hours_cap_us(max_hours: float) -> int:
+    """The most microseconds of shifts ``max_hours`` allows, exactly: the decimal the number
+    is written as (``str``, the shortest form that reads back as the same float) times an
+    hour, rounded down, so three 20-minute shifts fill ``max_hours: 1`` and one microsecond
+    more breaks it."""
+    return max(math.floor(Fraction(str(max_hours)) * US_PER_HOUR), 0)
 
 
 def within_caps(volunteer: Volunteer, taken: Iterable[Shift], extra: Shift | None = None) -> bool:

@@ -15,9 +15,11 @@ file) when the fill phase finds no solution within the time limit.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 from ortools.sat.python import cp_model
 
@@ -34,7 +36,7 @@ from benchmarks.peers.common import (
 from matcher import eligibility
 from matcher.model import Problem
 
-HOURS_EPS_S = eligibility.HOURS_EPS_S
+US = timedelta(microseconds=1)
 NO_SOLUTION = 3  # exit code when the fill phase found no solution within the time limit
 
 
@@ -139,11 +141,13 @@ def naive_cpsat(
         if vol.max_shifts is not None and len(items) > vol.max_shifts - len(taken):
             model.Add(sum(all_vars) <= vol.max_shifts - len(taken))
         if vol.max_hours is not None:
-            used = sum(int((t.end - t.start).total_seconds()) for t in taken)
-            budget = int(vol.max_hours * 3600 + HOURS_EPS_S) - used
-            secs = [(int((shifts[s].end - shifts[s].start).total_seconds()), vs) for s, vs in items]
-            if sum(sec for sec, _ in secs) > budget:
-                model.Add(sum(sec * var for sec, vs in secs for var in vs) <= budget)
+            # exact microseconds (the rule's own unit), divided by their gcd
+            used = sum((t.end - t.start) // US for t in taken)
+            budget = eligibility.hours_cap_us(vol.max_hours) - used
+            durs = [((shifts[s].end - shifts[s].start) // US, vs) for s, vs in items]
+            if sum(d for d, _ in durs) > budget:
+                g = math.gcd(max(budget, 0), *(d for d, _ in durs)) or 1
+                model.Add(sum(d // g * var for d, vs in durs for var in vs) <= budget // g)
     build_s = clock.now() - started
     clock.lap("built")
 

@@ -15,6 +15,7 @@ from matcher.eligibility import (
     covering_window,
     distance_km,
     haversine_km,
+    hours_cap_us,
     is_eligible,
     pair_reasons,
     positions_for,
@@ -353,6 +354,36 @@ def test_max_hours_with_fractional_hours_has_no_rounding_error() -> None:
     volunteer = make_volunteer(max_hours=1.0)
     thirds = [make_shift(f"t{d}", start=at(9, d), end=at(9 + 1 / 3, d)) for d in range(3)]
     assert caps_reasons(volunteer, thirds) == ()
+
+
+def test_max_hours_one_microsecond_above_the_cap_is_refused() -> None:
+    volunteer = make_volunteer(max_hours=1)
+    half = make_shift("a", start=at(9), end=at(9.5))
+    longer = make_shift("b", start=at(10), end=at(10.5) + timedelta(microseconds=1))
+    assert caps_reasons(volunteer, [half, longer]) == ("max_hours",)
+    alone = make_shift("c", start=at(9), end=at(10) + timedelta(microseconds=1))
+    assert caps_reasons(volunteer, [alone]) == ("max_hours",)
+    assert caps_reasons(volunteer, [make_shift("d", start=at(9), end=at(10))]) == ()
+
+
+@pytest.mark.parametrize(
+    ("max_hours", "cap_us"),
+    [
+        (4.1, 14_760_000_000),
+        (8.2, 29_520_000_000),
+        (0.1, 360_000_000),
+        (1e-6, 3_600),
+        (7, 25_200_000_000),
+    ],
+)
+def test_hours_cap_is_the_decimal_value_of_max_hours(max_hours: float, cap_us: int) -> None:
+    # 4.1 * 3600 is 14759.999999999998 in floats: the cap is the written decimal's, exactly
+    assert hours_cap_us(max_hours) == cap_us
+    volunteer = make_volunteer(max_hours=max_hours)
+    exact = make_shift("x", start=at(9), end=at(9) + timedelta(microseconds=cap_us))
+    over = make_shift("y", start=at(9), end=at(9) + timedelta(microseconds=cap_us + 1))
+    assert caps_reasons(volunteer, [exact]) == ()
+    assert caps_reasons(volunteer, [over]) == ("max_hours",)
 
 
 def test_no_caps_means_unlimited() -> None:

@@ -116,6 +116,7 @@ def _check_places(
     by_place: dict[tuple[str, str | None], list[Assignment]] = defaultdict(list)
     for a in placed:
         by_place[(a.shift_id, a.position)].append(a)
+    reported: set[str] = set()
     for (shift_id, position), holders in by_place.items():
         shift = problem.shift_by_id[shift_id]
         capacity = _capacity(shift, position)
@@ -123,6 +124,19 @@ def _check_places(
             errors.append(
                 f"rule 1 (places): {shift_id} has {capacity} {_place(position)}(s) but "
                 f"{len(holders)} volunteers fill them"
+            )
+            reported.add(shift_id)
+    # locked pairs beyond a position's places are excused there, not a shift's other holders:
+    # a shift holds more volunteers than places only when its locked pairs alone do
+    by_shift: dict[str, list[Assignment]] = defaultdict(list)
+    for a in placed:
+        by_shift[a.shift_id].append(a)
+    for shift_id, holders in by_shift.items():
+        needed = problem.shift_by_id[shift_id].needed
+        if len(holders) > needed and shift_id not in reported and not excused(holders):
+            errors.append(
+                f"rule 1 (places): {shift_id} has {needed} place(s) but {len(holders)} "
+                f"volunteers fill them"
             )
     return errors
 

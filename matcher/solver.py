@@ -100,9 +100,9 @@ class _Prepared:
     a_pos: np.ndarray
     lk_v: np.ndarray  # locked pairs (deduplicated, known ids)
     lk_s: np.ndarray
-    la_lock: np.ndarray  # positions each locked pair may take: every position of its shift
+    la_lock: np.ndarray  # positions each locked pair may fill (on shifts with an off budget:
     la_pos: np.ndarray
-    la_off: np.ndarray  # ... True where the volunteer may not fill it (a skill not held)
+    la_off: np.ndarray  # ... every position of the shift, True where the volunteer may not)
     off_budget: dict[int, int]  # shift -> locked pairs that must take such a place
     v_locked: np.ndarray  # locked shifts per volunteer
     v_ms_rem: np.ndarray  # remaining max_shifts (-1 = no cap)
@@ -457,8 +457,9 @@ def _cut_bound(
     For any set C of positions, a valid roster fills at most cap(C) places in C, plus, for
     every volunteer, the most shifts they can work (rules 6 and 7 exactly) among those where
     they may take a position outside C, plus one per locked pair with a position outside C.
-    With C the positions on the source side of the relaxation's min cut this is never above
-    the flow bound, and below it where the flow relaxed a volunteer's clashes or hours.
+    With C the positions on the source side of the relaxation's min cut this is below the
+    flow bound where the flow relaxed a volunteer's clashes or hours (and can be above it where
+    the cut crosses a shift's off-skill budget arc: the caller keeps the least of the two).
     """
     out = np.full(n_c, np.iinfo(np.int64).max, dtype=np.int64)
     most: dict[int, int] = {}
@@ -1454,21 +1455,24 @@ class _State:
         positions = prep.positions
         overflow = dict(flow.overflow_to_open)
         flow_fill = np.zeros(len(positions), dtype=np.int64)
-        # locked first, then pairs; relabel the last `overflow` holders of a reserved position
+        # locked, then pairs, then locked pairs on a place they may not fill; relabel the last
+        # `overflow` holders of a reserved position (so those locked pairs move first)
         entries: dict[int, list[tuple[int, int]]] = defaultdict(list)  # pos -> (kind, idx)
         for la in flow.chosen_locked.tolist():
-            entries[int(prep.la_pos[la])].append((0, int(prep.la_lock[la])))
+            entries[int(prep.la_pos[la])].append(
+                (2 if prep.la_off[la] else 0, int(prep.la_lock[la]))
+            )
         for a in flow.chosen_arcs.tolist():
             entries[int(prep.a_pos[a])].append((1, int(prep.a_pair[a])))
         for q in sorted(entries):
-            items = entries[q]
+            items = sorted(entries[q], key=lambda item: item[0])
             spill = overflow.get(q, 0)
             for j, (kind, idx) in enumerate(items):
                 target = q
                 if spill and j >= len(items) - spill:
                     target = int(positions.open_of_shift[positions.shift[q]])
                 flow_fill[target] += 1
-                if kind == 0:
+                if kind != 1:
                     st.locked_pos[idx] = target
                     st.pos_fill[target] += 1
                 elif idx in st.pair_pos:
@@ -2309,6 +2313,9 @@ class _State:
         options = sorted(int(prep.la_pos[r]) for r in rows if not prep.la_off[r]) + sorted(
             int(prep.la_pos[r]) for r in rows if prep.la_off[r]
         )
+        if not options:  # the volunteer may fill no place of the shift: any place
+            first = positions.first_of_shift
+            options = list(range(int(first[s]), int(first[s + 1])))
         non_locked = set(self.pair_pos.values())
         pure = [q for q in options if q not in non_locked]
         q = (pure or options or [None])[0]

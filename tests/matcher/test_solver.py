@@ -213,6 +213,53 @@ def test_the_reserved_place_a_locked_pair_must_take_leaves_the_other_for_its_hol
         assert check_solution(problem, solution) == []
 
 
+def test_locked_pairs_beyond_the_places_are_warned_beside_a_locked_holder():
+    # budget 0: the holder takes the reserved place, one non-holder the open one, the other
+    # overflows onto it (both warned); the check accepts three locked pairs on two places
+    vols = (make_volunteer("a", skills={"t"}), make_volunteer("b"), make_volunteer("c"))
+    shift = make_shift(needed=2, required_skills={"t": 1})
+    locked = tuple(Pair(v, "shift-1") for v in "abc")
+    solution = run(make_problem(volunteers=vols, shifts=(shift,), locked=locked))
+    assert ("a", "shift-1", "t") in pairs(solution) and len(solution.assignments) == 3
+    assert {a.position for a in solution.assignments if a.volunteer_id != "a"} == {None}
+
+
+def test_a_locked_pair_that_may_fill_no_place_overflows_onto_a_place_of_its_shift():
+    # one reserved place, taken by the locked holder: the other locked pair may fill no place
+    # of the shift, so it overflows onto the reserved one (never "the shift has no place")
+    vols = (make_volunteer("a", skills={"t"}), make_volunteer("b"))
+    shift = make_shift(needed=1, required_skills={"t": 1})
+    locked = (Pair("a", "shift-1"), Pair("b", "shift-1"))
+    solution = run(make_problem(volunteers=vols, shifts=(shift,), locked=locked))
+    assert pairs(solution) == {("a", "shift-1", "t"), ("b", "shift-1", "t")}
+    assert not any("no place" in w for w in solution.warnings)
+
+
+def test_locked_non_holders_fill_a_shift_without_open_places_before_a_free_holder():
+    vols = (make_volunteer("b"), make_volunteer("c"), make_volunteer("h", skills={"t"}))
+    shift = make_shift(needed=2, required_skills={"t": 2})
+    locked = (Pair("b", "shift-1"), Pair("c", "shift-1"))
+    solution = run(make_problem(volunteers=vols, shifts=(shift,), locked=locked))
+    assert pairs(solution) == {("b", "shift-1", "t"), ("c", "shift-1", "t")}
+    assert solution.metrics.filled == solution.metrics.upper_bound == 2
+
+
+def test_locked_holders_of_several_skills_are_matched_before_any_place_without_the_skill():
+    # x holds both skills, y only "a": x takes "b", y "a", z (no skill) overflows; nobody is
+    # put on a place without its skill
+    vols = (
+        make_volunteer("x", skills={"a", "b"}),
+        make_volunteer("y", skills={"a"}),
+        make_volunteer("z"),
+    )
+    shift = make_shift(needed=2, required_skills={"a": 1, "b": 1})
+    locked = tuple(Pair(v, "shift-1") for v in "xyz")
+    solution = run(make_problem(volunteers=vols, shifts=(shift,), locked=locked))
+    assert {("x", "shift-1", "b"), ("y", "shift-1", "a")} <= pairs(solution)
+    assert not any("without that skill" in w for w in solution.warnings)
+    assert any("z" in w and "shift-1" in w for w in solution.warnings)
+
+
 def test_locked_shift_counts_toward_caps_and_blocks_clashes():
     vol = make_volunteer(max_shifts=2)
     shifts = (

@@ -52,6 +52,8 @@ class ComponentModel:
     # hint: chosen arcs (indices into arc_*) and chosen locked arcs
     hint_arcs: set[int] = field(default_factory=set)
     hint_locked_arcs: set[int] = field(default_factory=set)
+    # locked arcs to places the volunteer may not fill, per shift, and how many may be used
+    locked_off_budget: list[tuple[list[int], int]] = field(default_factory=list)
 
 
 @dataclass
@@ -129,6 +131,8 @@ def solve_component(
         locked_y[lk] = sum(xl[a] for a in arcs)
     if xl:
         model.add(sum(xl) == m.locked_placed)
+    for arcs, budget in m.locked_off_budget:
+        model.add(sum(xl[a] for a in arcs) <= budget)
 
     # position capacities
     by_pos: dict[int, list[cp_model.IntVar]] = {}

@@ -89,7 +89,7 @@ def _check_rules(
             continue
         placed.append(a)
 
-    errors.extend(_check_places(problem, known, placed, excused))
+    errors.extend(_check_places(problem, known, placed, excused, locked))
     errors.extend(_check_pairs(problem, known, excused))
     errors.extend(_check_schedules(problem, known, rest, excused))
 
@@ -103,7 +103,11 @@ def _check_rules(
 
 
 def _check_places(
-    problem: Problem, known: list[Assignment], placed: list[Assignment], excused: Excuse
+    problem: Problem,
+    known: list[Assignment],
+    placed: list[Assignment],
+    excused: Excuse,
+    locked: set[tuple[str, str]],
 ) -> list[str]:
     errors: list[str] = []
     per_pair = Counter((a.volunteer_id, a.shift_id) for a in known)
@@ -116,6 +120,7 @@ def _check_places(
     by_place: dict[tuple[str, str | None], list[Assignment]] = defaultdict(list)
     for a in placed:
         by_place[(a.shift_id, a.position)].append(a)
+    reported: set[str] = set()
     for (shift_id, position), holders in by_place.items():
         shift = problem.shift_by_id[shift_id]
         capacity = _capacity(shift, position)
@@ -123,6 +128,20 @@ def _check_places(
             errors.append(
                 f"rule 1 (places): {shift_id} has {capacity} {_place(position)}(s) but "
                 f"{len(holders)} volunteers fill them"
+            )
+            reported.add(shift_id)
+    # locked pairs beyond a position's places are excused there, not a shift's other holders:
+    # a shift holds more volunteers than places only when its locked pairs alone do
+    by_shift: dict[str, list[Assignment]] = defaultdict(list)
+    for a in placed:
+        by_shift[a.shift_id].append(a)
+    for shift_id, holders in by_shift.items():
+        needed = problem.shift_by_id[shift_id].needed
+        free = [a for a in holders if (a.volunteer_id, a.shift_id) not in locked]
+        if len(holders) > needed and shift_id not in reported and free:
+            errors.append(
+                f"rule 1 (places): {shift_id} has {needed} place(s) but {len(holders)} "
+                f"volunteers fill them"
             )
     return errors
 

@@ -164,6 +164,10 @@ def _ident(value: Any, path: tuple[str | int, ...]) -> str:
 
 
 def _integer(value: Any, path: tuple[str | int, ...]) -> int:
+    # JSON has one number type: many writers put 2.0 for an integer, so an integral float is
+    # read as that integer (2.5 is not an integer)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ProblemError(pointer(*path), f"expected an integer, got {_kind(value)}")
     return value
@@ -215,10 +219,17 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[Any, tuple[str | int, ...]], 
     return read
 
 
+def _fromiso(text: str) -> datetime:
+    """`datetime.fromisoformat`, also with RFC 3339's lower-case "z" for UTC."""
+    if text[-1:] == "z":
+        text = text[:-1] + "Z"
+    return datetime.fromisoformat(text)
+
+
 def _datetime(value: Any, path: tuple[str | int, ...]) -> datetime:
     text = _string(value, path)
     try:
-        moment = datetime.fromisoformat(text)
+        moment = _fromiso(text)
     except ValueError:
         raise ProblemError(pointer(*path), f"invalid datetime {text!r}") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -472,7 +483,7 @@ class _Fast:
         except KeyError:
             pass
         try:
-            value: datetime | None = datetime.fromisoformat(text)
+            value: datetime | None = _fromiso(text)
         except ValueError:
             value = None
         if value is not None and (value.tzinfo is None or value.utcoffset() is None):

@@ -100,8 +100,10 @@ class _Prepared:
     a_pos: np.ndarray
     lk_v: np.ndarray  # locked pairs (deduplicated, known ids)
     lk_s: np.ndarray
-    la_lock: np.ndarray  # positions each locked pair may take
+    la_lock: np.ndarray  # positions each locked pair may fill (on shifts with an off budget:
     la_pos: np.ndarray
+    la_off: np.ndarray  # ... every position of the shift, True where the volunteer may not)
+    off_budget: dict[int, int]  # shift -> locked pairs that must take such a place
     v_locked: np.ndarray  # locked shifts per volunteer
     v_ms_rem: np.ndarray  # remaining max_shifts (-1 = no cap)
     v_dur_rem: np.ndarray  # remaining duration cap in microseconds (-1 = no cap)
@@ -455,8 +457,9 @@ def _cut_bound(
     For any set C of positions, a valid roster fills at most cap(C) places in C, plus, for
     every volunteer, the most shifts they can work (rules 6 and 7 exactly) among those where
     they may take a position outside C, plus one per locked pair with a position outside C.
-    With C the positions on the source side of the relaxation's min cut this is never above
-    the flow bound, and below it where the flow relaxed a volunteer's clashes or hours.
+    With C the positions on the source side of the relaxation's min cut this is below the
+    flow bound where the flow relaxed a volunteer's clashes or hours (and can be above it where
+    the cut crosses a shift's off-skill budget arc: the caller keeps the least of the two).
     """
     out = np.full(n_c, np.iinfo(np.int64).max, dtype=np.int64)
     most: dict[int, int] = {}
@@ -647,17 +650,7 @@ def _prepare(problem: Problem, arr: cand.Arrays, c: cand.Candidates) -> _Prepare
 
     a_pair, a_pos = cand.pair_positions(arr, positions, pv, ps)
     la_lock, la_pos = cand.pair_positions(arr, positions, lk_v, lk_s)
-    # a locked pair whose volunteer holds no position of the shift still takes a place (any
-    # one; it is kept and reported), so it never loses to a non-locked volunteer
-    bare = np.setdiff1d(np.arange(len(lk_v)), la_lock)
-    if len(bare):
-        owner, q = cand.expand_ranges(
-            positions.first_of_shift[lk_s[bare]], positions.first_of_shift[lk_s[bare] + 1]
-        )
-        la_lock = np.concatenate([la_lock, bare[owner]])
-        la_pos = np.concatenate([la_pos, q])
-        order = np.lexsort((la_pos, la_lock))
-        la_lock, la_pos = la_lock[order], la_pos[order]
+    la_lock, la_pos, la_off, off_budget = _locked_arcs(positions, la_lock, la_pos, lk_s)
 
     prios = arr.s_priority
     levels = np.unique(prios) if len(prios) else np.zeros(0, dtype=np.int64)
@@ -679,6 +672,8 @@ def _prepare(problem: Problem, arr: cand.Arrays, c: cand.Candidates) -> _Prepare
         lk_s=lk_s,
         la_lock=la_lock,
         la_pos=la_pos,
+        la_off=la_off,
+        off_budget=off_budget,
         v_locked=v_locked,
         v_ms_rem=v_ms_rem,
         v_dur_rem=v_dur_rem,
@@ -724,6 +719,72 @@ def _locked_warnings(problem: Problem, lk: list[tuple[int, int]], rest_us: int) 
                     f"{' and '.join(reasons)}; kept"
                 )
     return out
+
+
+def _locked_arcs(
+    positions: cand.Positions, la_lock: np.ndarray, la_pos: np.ndarray, lk_s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, int]]:
+    """Places each locked pair may take, and how many must take one they may not fill.
+
+    A locked pair is kept whatever rule it breaks and never loses its place to a non-locked
+    volunteer, yet a shift holds no more volunteers than places unless its locked pairs alone
+    outnumber them. So where the most locked pairs of a shift that can take places they may
+    fill (a small matching) are fewer than min(locked pairs, places), the difference (its
+    budget) must take reserved places without the skill: those shifts' locked pairs get an
+    arc to every position of the shift (`off` where the volunteer may not fill it), and no
+    roster places more of them there than the budget. Elsewhere a locked pair keeps the
+    places it may fill.
+    """
+    first = positions.first_of_shift
+    proper: dict[int, list[int]] = defaultdict(list)
+    for lk, q in zip(la_lock.tolist(), la_pos.tolist(), strict=True):
+        proper[lk].append(q)
+    by_shift: dict[int, list[int]] = defaultdict(list)
+    for lk, s in enumerate(lk_s.tolist()):
+        by_shift[s].append(lk)
+    budget: dict[int, int] = {}
+    extra_lock: list[int] = []
+    extra_pos: list[int] = []
+    for s, lks in sorted(by_shift.items()):
+        qs = range(int(first[s]), int(first[s + 1]))
+        places = int(positions.capacity[qs.start : qs.stop].sum())
+        short = min(len(lks), places) - _locked_matching(lks, proper, positions.capacity)
+        if short <= 0:
+            continue
+        budget[s] = short
+        for lk in lks:
+            held = set(proper[lk])
+            for q in qs:
+                if q not in held:
+                    extra_lock.append(lk)
+                    extra_pos.append(q)
+    la_off = np.r_[np.zeros(len(la_lock), dtype=bool), np.ones(len(extra_lock), dtype=bool)]
+    la_lock = np.concatenate([la_lock, np.asarray(extra_lock, dtype=np.int64)])
+    la_pos = np.concatenate([la_pos, np.asarray(extra_pos, dtype=np.int64)])
+    order = np.lexsort((la_pos, la_lock))
+    return la_lock[order], la_pos[order], la_off[order], budget
+
+
+def _locked_matching(lks: list[int], proper: dict[int, list[int]], capacity: np.ndarray) -> int:
+    """Most of the locked pairs `lks` (of one shift) placed on positions they may fill."""
+    holders: dict[int, list[int]] = defaultdict(list)  # position -> locked pairs on it
+
+    def place(lk: int, seen: set[int]) -> bool:
+        for q in proper[lk]:
+            if q in seen:
+                continue
+            seen.add(q)
+            if len(holders[q]) < int(capacity[q]):
+                holders[q].append(lk)
+                return True
+            for other in list(holders[q]):
+                if place(other, seen):
+                    holders[q].remove(other)
+                    holders[q].append(lk)
+                    return True
+        return False
+
+    return sum(1 for lk in lks if place(lk, set()))
 
 
 # ---------------------------------------------------------------------- flow relaxation
@@ -834,6 +895,10 @@ class _Network:
     lock_src_arcs: slice  # source -> locked node
     lock_arcs: slice  # locked node -> position; rows lock_arc_ids
     lock_arc_ids: np.ndarray
+    off_in_arcs: slice  # locked node -> its shift's node of places it may not fill
+    off_in_lock: np.ndarray  # ... the locked pair of each
+    off_out_arcs: slice  # that node (after the budget arc) -> a position of the shift
+    off_out_pos: np.ndarray  # ... the position of each
     spill_arcs: slice
     spill_from: np.ndarray
     pos_base: int
@@ -874,10 +939,29 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
     tail_pair = np.where(group_node[pg] >= 0, group_node[pg], v_base + prep.pv[ap])
     head_pair = pos_base + prep.a_pos[arc_ids]
 
+    # locked arcs: holders reach the open position through the spill arc too
+    proper = ~prep.la_off
     l_has_res = np.zeros(n_locked, dtype=bool)
     l_open = positions.skill_is_open[prep.la_pos]
-    l_has_res[prep.la_lock[~l_open]] = True
-    l_use = np.flatnonzero(~(l_open & l_has_res[prep.la_lock]))
+    l_has_res[prep.la_lock[~l_open & proper]] = True
+    l_use = np.flatnonzero(proper & ~(l_open & l_has_res[prep.la_lock]))
+    # ... and where a shift's locked pairs must take places they may not fill, through one
+    # node pair per shift whose middle arc carries exactly that budget: locked node -> in
+    # (pairs with such a place) -> out (cap budget) -> every position of the shift
+    off_shifts = np.array(sorted(prep.off_budget), dtype=np.int64)
+    off_in = n_nodes + np.arange(len(off_shifts))
+    off_out = off_in + len(off_shifts)
+    n_nodes += 2 * len(off_shifts)
+    node_of_shift = dict(zip(off_shifts.tolist(), off_in.tolist(), strict=True))
+    off_lock = np.unique(prep.la_lock[prep.la_off])
+    off_in_tail = l_base + off_lock
+    off_in_head = np.array(
+        [node_of_shift[int(s)] for s in prep.lk_s[off_lock].tolist()], dtype=np.int64
+    )
+    budgets = np.array([prep.off_budget[int(s)] for s in off_shifts.tolist()], dtype=np.int64)
+    o_owner, o_pos = cand.expand_ranges(
+        positions.first_of_shift[off_shifts], positions.first_of_shift[off_shifts + 1]
+    )
 
     # on big networks (where the min-cost flow is pruned anyway) steer it, never the bound,
     # away from rosters the repair would have to break: a pair of a volunteer with an hour
@@ -918,6 +1002,9 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
             0,
             pos_level[prep.la_pos[l_use]],
         ),
+        (off_in_tail, off_in_head, 1, 0, 0),
+        (off_in, off_out, budgets, 0, 0),
+        (off_out[o_owner], pos_base + o_pos, positions.capacity[o_pos], 0, pos_level[o_pos]),
         (
             pos_base + spill,
             pos_base + spill_to,
@@ -947,7 +1034,11 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
         lock_src_arcs=slice(off[3], off[4]),
         lock_arcs=slice(off[4], off[5]),
         lock_arc_ids=l_use,
-        spill_arcs=slice(off[5], off[6]),
+        off_in_arcs=slice(off[5], off[6]),
+        off_in_lock=off_lock,
+        off_out_arcs=slice(off[7], off[8]),
+        off_out_pos=o_pos,
+        spill_arcs=slice(off[8], off[9]),
         spill_from=spill,
         pos_base=pos_base,
         lock_base=l_base,
@@ -967,7 +1058,11 @@ def _max_flow(
     keep = (net.head_level == 0) | (net.head_level >= min_level)
     if locked_only:
         keep &= np.zeros(len(keep), dtype=bool) | _in_slices(
-            len(keep), net.lock_src_arcs, net.lock_arcs, net.spill_arcs
+            len(keep),
+            net.lock_src_arcs,
+            net.lock_arcs,
+            slice(net.off_in_arcs.start, net.off_out_arcs.stop),
+            net.spill_arcs,
         )
     sink_pos = np.flatnonzero(pos_level >= min_level)
     tail = np.concatenate([net.tail[keep], net.pos_base + sink_pos, [SOURCE]])
@@ -1105,7 +1200,18 @@ def _solve_flow(
     flow = _Flow(
         total=total,
         chosen_arcs=net.pair_arc_ids[pair_flow > 0],
-        chosen_locked=net.lock_arc_ids[lock_flow > 0],
+        chosen_locked=np.sort(
+            np.concatenate(
+                [
+                    net.lock_arc_ids[lock_flow > 0],
+                    _off_locked_arcs(
+                        prep,
+                        net.off_in_lock[flows[net.off_in_arcs] > 0],
+                        np.repeat(net.off_out_pos, flows[net.off_out_arcs]),
+                    ),
+                ]
+            )
+        ),
         overflow_to_open={
             int(q): int(f)
             for q, f in zip(net.spill_from.tolist(), spill_flow.tolist(), strict=True)
@@ -1119,6 +1225,24 @@ def _solve_flow(
         vcap=net.vcap,
     )
     return finish(flow)
+
+
+def _off_locked_arcs(prep: _Prepared, locks: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """Locked arcs (rows of prep.la_*) of the flow through the shifts' budget nodes: the
+    locked pairs and the places that carried it, matched in order within each shift (any
+    match is a valid roster: every locked pair of such a shift has an arc to every place)."""
+    if not len(locks):
+        return np.zeros(0, dtype=np.int64)
+    shift_of_place = prep.positions.shift[places]
+    order_l = np.argsort(prep.lk_s[locks], kind="stable")
+    order_p = np.argsort(shift_of_place, kind="stable")
+    lk, q = locks[order_l], places[order_p]
+    assert np.array_equal(prep.lk_s[lk], shift_of_place[order_p])
+    pairs = zip(prep.la_lock.tolist(), prep.la_pos.tolist(), strict=True)
+    row = {pair: i for i, pair in enumerate(pairs)}
+    return np.array(
+        [row[pair] for pair in zip(lk.tolist(), q.tolist(), strict=True)], dtype=np.int64
+    )
 
 
 _A = TypeVar("_A")
@@ -1331,21 +1455,24 @@ class _State:
         positions = prep.positions
         overflow = dict(flow.overflow_to_open)
         flow_fill = np.zeros(len(positions), dtype=np.int64)
-        # locked first, then pairs; relabel the last `overflow` holders of a reserved position
+        # locked, then pairs, then locked pairs on a place they may not fill; relabel the last
+        # `overflow` holders of a reserved position (so those locked pairs move first)
         entries: dict[int, list[tuple[int, int]]] = defaultdict(list)  # pos -> (kind, idx)
         for la in flow.chosen_locked.tolist():
-            entries[int(prep.la_pos[la])].append((0, int(prep.la_lock[la])))
+            entries[int(prep.la_pos[la])].append(
+                (2 if prep.la_off[la] else 0, int(prep.la_lock[la]))
+            )
         for a in flow.chosen_arcs.tolist():
             entries[int(prep.a_pos[a])].append((1, int(prep.a_pair[a])))
         for q in sorted(entries):
-            items = entries[q]
+            items = sorted(entries[q], key=lambda item: item[0])
             spill = overflow.get(q, 0)
             for j, (kind, idx) in enumerate(items):
                 target = q
                 if spill and j >= len(items) - spill:
                     target = int(positions.open_of_shift[positions.shift[q]])
                 flow_fill[target] += 1
-                if kind == 0:
+                if kind != 1:
                     st.locked_pos[idx] = target
                     st.pos_fill[target] += 1
                 elif idx in st.pair_pos:
@@ -1583,6 +1710,9 @@ class _State:
             [lk_local[int(x)] for x in prep.la_lock[lsel].tolist()], dtype=np.int64
         )
         locked_arc_pos = prep.la_pos[lsel]
+        off_arcs: dict[int, list[int]] = defaultdict(list)
+        for i in np.flatnonzero(prep.la_off[lsel]).tolist():
+            off_arcs[int(prep.lk_s[prep.la_lock[lsel[i]]])].append(i)
         pos_ids = np.unique(np.concatenate([arc_pos, locked_arc_pos]))
         positions = prep.positions
         vols = sorted(set(prep.pv[pairs].tolist()))
@@ -1620,6 +1750,7 @@ class _State:
             same_institution_unit=prep.same_institution_unit,
             hint_arcs=hint_arcs,
             hint_locked_arcs=hint_locked,
+            locked_off_budget=[(a, prep.off_budget[s]) for s, a in sorted(off_arcs.items())],
         )
         hold: dict[int, int] | None = None
         if hold_fill:
@@ -2138,7 +2269,9 @@ class _State:
         for lk in range(len(prep.lk_v)):
             v, s = int(prep.lk_v[lk]), int(prep.lk_s[lk])
             if lk in self.locked_pos:
-                rows.append((s, v, positions.skill[self.locked_pos[lk]]))
+                q = self.locked_pos[lk]
+                rows.append((s, v, positions.skill[q]))
+                self._warn_off_skill(lk, q)
                 continue
             overflow += 1
             rows.append((s, v, self._overflow_position(lk)))
@@ -2148,6 +2281,27 @@ class _State:
         ]
         return out, overflow
 
+    def _locked_rows(self, lk: int) -> range:
+        prep = self.prep
+        lo = int(np.searchsorted(prep.la_lock, lk, side="left"))
+        return range(lo, int(np.searchsorted(prep.la_lock, lk, side="right")))
+
+    def _warn_off_skill(self, lk: int, q: int) -> None:
+        """Warn for a locked pair on a reserved place it may not fill (the shift's budget),
+        unless it may fill no place of the shift (already warned as breaking `skills`)."""
+        prep = self.prep
+        rows = self._locked_rows(lk)
+        if not any(prep.la_pos[r] == q and prep.la_off[r] for r in rows):
+            return
+        if all(prep.la_off[r] for r in rows):
+            return
+        problem = prep.arr.problem
+        vol, sh = problem.volunteers[int(prep.lk_v[lk])], problem.shifts[int(prep.lk_s[lk])]
+        self.warnings.append(
+            f"locked pair {vol.id} on {sh.id} fills a {prep.positions.skill[q]!r} place "
+            f"without that skill: the shift's other places are held by locked volunteers; kept"
+        )
+
     def _overflow_position(self, lk: int) -> str | None:
         """Position of a locked pair left without a place: one of its positions, all of whose
         holders are locked pairs (the most locked pairs take a place, so one exists)."""
@@ -2155,9 +2309,13 @@ class _State:
         positions = prep.positions
         problem = prep.arr.problem
         v, s = int(prep.lk_v[lk]), int(prep.lk_s[lk])
-        lo = int(np.searchsorted(prep.la_lock, lk, side="left"))
-        hi = int(np.searchsorted(prep.la_lock, lk, side="right"))
-        options = prep.la_pos[lo:hi].tolist()
+        rows = self._locked_rows(lk)
+        options = sorted(int(prep.la_pos[r]) for r in rows if not prep.la_off[r]) + sorted(
+            int(prep.la_pos[r]) for r in rows if prep.la_off[r]
+        )
+        if not options:  # the volunteer may fill no place of the shift: any place
+            first = positions.first_of_shift
+            options = list(range(int(first[s]), int(first[s + 1])))
         non_locked = set(self.pair_pos.values())
         pure = [q for q in options if q not in non_locked]
         q = (pure or options or [None])[0]

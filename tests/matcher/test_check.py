@@ -181,6 +181,30 @@ def test_locked_pair_breaking_a_rule_is_excused_when_a_warning_names_it() -> Non
     one_error(errors_for(problem, [("vol-1", "shift-1")]), "rule 3 (gender)")
 
 
+def test_a_free_volunteer_on_a_shift_full_of_locked_pairs_breaks_its_places() -> None:
+    # two locked volunteers without the skill overflow the open place (warned, excused there),
+    # so the holder on the reserved place makes three volunteers on a shift of two places
+    problem = make_problem(
+        volunteers=(make_volunteer("a"), make_volunteer("b"), make_volunteer("t", skills={"t"})),
+        shifts=(make_shift(needed=2, required_skills={"t": 1}),),
+        locked=(Pair("a", "shift-1"), Pair("b", "shift-1")),
+    )
+    warnings = ["locked pair a on shift-1: more locked volunteers than places; kept"]
+    warnings.append(warnings[0].replace("pair a", "pair b"))
+    overfull = [("a", "shift-1", None), ("b", "shift-1", None), ("t", "shift-1", "t")]
+    one_error(
+        errors_for(problem, overfull, warnings=warnings),
+        "rule 1 (places): shift-1 has 2 place(s) but 3 volunteers fill them",
+    )
+    # the locked pairs alone on both places (one on the reserved place without the skill,
+    # warned) are a valid roster
+    warnings = ["locked pair b on shift-1 fills a 't' place without that skill; kept"]
+    assert (
+        errors_for(problem, [("a", "shift-1", None), ("b", "shift-1", "t")], warnings=warnings)
+        == []
+    )
+
+
 def test_clash_between_two_locked_pairs_is_excused_but_not_with_a_free_one() -> None:
     shifts = (
         make_shift("s1"),

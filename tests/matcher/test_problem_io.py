@@ -96,7 +96,7 @@ INVALID: list[tuple[str, Any, str, str]] = [
     ("volunteers/0/gender", "any", "/volunteers/0/gender", "must be one of female, male"),
     ("volunteers/0/gender", "f", "/volunteers/0/gender", "must be one of female, male"),
     ("volunteers/0/age", True, "/volunteers/0/age", "expected an integer, got a boolean"),
-    ("volunteers/0/age", 23.0, "/volunteers/0/age", "expected an integer, got a number"),
+    ("volunteers/0/age", 23.5, "/volunteers/0/age", "expected an integer, got a number"),
     ("volunteers/0/age", -1, "/volunteers/0/age", "must be at least 0"),
     ("volunteers/0/lat", 100, "/volunteers/0/lat", "must be at most 90"),
     ("volunteers/0/lon", -200, "/volunteers/0/lon", "must be at least -180"),
@@ -446,6 +446,32 @@ def test_utc_z_suffix_and_other_offsets() -> None:
     problem = load_problem(doc)
     assert problem.horizon.start == datetime(2026, 12, 4, 22, tzinfo=UTC)
     assert problem.shifts[0].duration_hours == 3.0
+
+
+def test_lower_case_z_is_utc() -> None:
+    # RFC 3339 allows "z" (and "t") in lower case
+    doc = raw_problem()
+    doc["horizon"]["start"] = "2026-12-04t22:00:00z"
+    doc["volunteers"][0]["availability"][0]["end"] = "2026-12-05t14:00:00z"
+    problem = load_problem(doc)
+    assert problem.horizon.start == datetime(2026, 12, 4, 22, tzinfo=UTC)
+    assert problem.volunteers[0].availability[0].end == datetime(2026, 12, 5, 14, tzinfo=UTC)
+
+
+def test_integral_numbers_written_with_a_fraction_are_integers() -> None:
+    # many JSON writers put 2.0 for 2; both the strict readers and the fast path take them
+    doc = raw_problem()
+    doc["volunteers"][0].update(age=23.0, max_shifts=2.0, preferences={"inst-1": 3.0})
+    doc["shifts"][0].update(needed=4.0, required_skills={"tutoring": 1.0}, priority=2.0)
+    doc["shifts"][0]["min_age"] = 18.0
+    doc["settings"]["min_rest_minutes"] = 30.0
+    problem = load_problem(doc)
+    vol, shift = problem.volunteers[0], problem.shifts[0]
+    assert (vol.age, vol.max_shifts, dict(vol.preferences)) == (23, 2, {"inst-1": 3})
+    assert type(vol.age) is int and type(shift.needed) is int
+    assert (shift.needed, dict(shift.required_skills), shift.priority) == (4, {"tutoring": 1}, 2)
+    assert shift.min_age == 18 and problem.settings.min_rest_minutes == 30
+    assert problem == load_problem(json.loads(json.dumps(problem_to_dict(problem))))
 
 
 @pytest.mark.parametrize("kind", ["dict", "str", "indented str", "bytes", "path str", "Path"])
@@ -802,7 +828,7 @@ def test_fast_readers_give_way_on_unusual_but_valid_values() -> None:
         ("volunteers/0/lat", 10**400, "/volunteers/0/lat"),
         ("volunteers/0/max_travel_km", float("nan"), "/volunteers/0/max_travel_km"),
         ("volunteers/0/skills", [["a"]], "/volunteers/0/skills/0"),
-        ("volunteers/0/preferences", {"inst-1": 2.0}, "/volunteers/0/preferences/inst-1"),
+        ("volunteers/0/preferences", {"inst-1": 2.5}, "/volunteers/0/preferences/inst-1"),
         ("shifts/0/priority", None, "/shifts/0/priority"),
         ("shifts/0/required_skills", {"tutoring": True}, "/shifts/0/required_skills/tutoring"),
         ("volunteers/0/availability/0/start", ["x"], "/volunteers/0/availability/0/start"),

@@ -165,6 +165,101 @@ def test_locked_pairs_beyond_places_are_kept_and_warned():
     assert solution.warnings
 
 
+def test_locked_pairs_without_the_skill_take_the_reserved_place_before_a_free_holder():
+    # two locked volunteers without the skill, one open and one reserved place: the second
+    # locked pair takes the reserved place (warned), the free holder stays out, so the shift
+    # holds its two places and no more
+    vols = (make_volunteer("a"), make_volunteer("b"), make_volunteer("t", skills={"tutoring"}))
+    shift = make_shift(needed=2, required_skills={"tutoring": 1})
+    problem = make_problem(
+        volunteers=vols, shifts=(shift,), locked=(Pair("a", "shift-1"), Pair("b", "shift-1"))
+    )
+    solution = run(problem)
+    place = {a.volunteer_id: a.position for a in solution.assignments}
+    assert sorted(place) == ["a", "b"] and sorted(place.values(), key=str) == [None, "tutoring"]
+    assert solution.metrics.filled == solution.metrics.upper_bound == 2
+    holder = next(v for v, pos in place.items() if pos == "tutoring")
+    assert [w for w in solution.warnings if "'tutoring' place without that skill" in w] == [
+        f"locked pair {holder} on shift-1 fills a 'tutoring' place without that skill: the "
+        "shift's other places are held by locked volunteers; kept"
+    ]
+
+
+def test_a_locked_pair_takes_a_reserved_place_without_the_skill_only_when_it_must():
+    # the open place is free for the locked volunteer: the reserved place stays for a holder,
+    # even when none exists and a free non-holder could then take the open place
+    vols = (make_volunteer("a"), make_volunteer("u"))
+    shift = make_shift(needed=2, required_skills={"tutoring": 1})
+    problem = make_problem(volunteers=vols, shifts=(shift,), locked=(Pair("a", "shift-1"),))
+    solution = run(problem)
+    assert pairs(solution) == {("a", "shift-1", None)}
+    assert solution.metrics.upper_bound == 1 and not solution.warnings
+    assert [(u.position, u.missing) for u in solution.unfilled] == [("tutoring", 1)]
+
+
+def test_the_reserved_place_a_locked_pair_must_take_leaves_the_other_for_its_holder():
+    # two locked non-holders, places: open 1, music 1, tutoring 1, and one free musician:
+    # the second locked pair takes the tutoring place, the musician the music place
+    vols = (make_volunteer("a"), make_volunteer("b"), make_volunteer("m", skills={"music"}))
+    shift = make_shift(needed=3, required_skills={"music": 1, "tutoring": 1})
+    problem = make_problem(
+        volunteers=vols, shifts=(shift,), locked=(Pair("a", "shift-1"), Pair("b", "shift-1"))
+    )
+    for seed in (0, 1):
+        solution = run(problem, seed=seed)
+        assert ("m", "shift-1", "music") in pairs(solution)
+        assert {p[2] for p in pairs(solution) if p[0] in "ab"} == {None, "tutoring"}
+        assert solution.metrics.filled == solution.metrics.upper_bound == 3
+        assert check_solution(problem, solution) == []
+
+
+def test_locked_pairs_beyond_the_places_are_warned_beside_a_locked_holder():
+    # budget 0: the holder takes the reserved place, one non-holder the open one, the other
+    # overflows onto it (both warned); the check accepts three locked pairs on two places
+    vols = (make_volunteer("a", skills={"t"}), make_volunteer("b"), make_volunteer("c"))
+    shift = make_shift(needed=2, required_skills={"t": 1})
+    locked = tuple(Pair(v, "shift-1") for v in "abc")
+    solution = run(make_problem(volunteers=vols, shifts=(shift,), locked=locked))
+    assert ("a", "shift-1", "t") in pairs(solution) and len(solution.assignments) == 3
+    assert {a.position for a in solution.assignments if a.volunteer_id != "a"} == {None}
+
+
+def test_a_locked_pair_that_may_fill_no_place_overflows_onto_a_place_of_its_shift():
+    # one reserved place, taken by the locked holder: the other locked pair may fill no place
+    # of the shift, so it overflows onto the reserved one (never "the shift has no place")
+    vols = (make_volunteer("a", skills={"t"}), make_volunteer("b"))
+    shift = make_shift(needed=1, required_skills={"t": 1})
+    locked = (Pair("a", "shift-1"), Pair("b", "shift-1"))
+    solution = run(make_problem(volunteers=vols, shifts=(shift,), locked=locked))
+    assert pairs(solution) == {("a", "shift-1", "t"), ("b", "shift-1", "t")}
+    assert not any("no place" in w for w in solution.warnings)
+
+
+def test_locked_non_holders_fill_a_shift_without_open_places_before_a_free_holder():
+    vols = (make_volunteer("b"), make_volunteer("c"), make_volunteer("h", skills={"t"}))
+    shift = make_shift(needed=2, required_skills={"t": 2})
+    locked = (Pair("b", "shift-1"), Pair("c", "shift-1"))
+    solution = run(make_problem(volunteers=vols, shifts=(shift,), locked=locked))
+    assert pairs(solution) == {("b", "shift-1", "t"), ("c", "shift-1", "t")}
+    assert solution.metrics.filled == solution.metrics.upper_bound == 2
+
+
+def test_locked_holders_of_several_skills_are_matched_before_any_place_without_the_skill():
+    # x holds both skills, y only "a": x takes "b", y "a", z (no skill) overflows; nobody is
+    # put on a place without its skill
+    vols = (
+        make_volunteer("x", skills={"a", "b"}),
+        make_volunteer("y", skills={"a"}),
+        make_volunteer("z"),
+    )
+    shift = make_shift(needed=2, required_skills={"a": 1, "b": 1})
+    locked = tuple(Pair(v, "shift-1") for v in "xyz")
+    solution = run(make_problem(volunteers=vols, shifts=(shift,), locked=locked))
+    assert {("x", "shift-1", "b"), ("y", "shift-1", "a")} <= pairs(solution)
+    assert not any("without that skill" in w for w in solution.warnings)
+    assert any("z" in w and "shift-1" in w for w in solution.warnings)
+
+
 def test_locked_shift_counts_toward_caps_and_blocks_clashes():
     vol = make_volunteer(max_shifts=2)
     shifts = (

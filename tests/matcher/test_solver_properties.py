@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,28 +31,41 @@ def _fill_vector(problem: Problem, placed: list[tuple[str, str, bool]]) -> tuple
 def brute_force(problem: Problem) -> tuple[tuple[int, ...], int]:
     """Best lexicographic fill vector and the largest number of places of any valid roster.
 
-    Every place choice of every pair is enumerated (locked pairs always present, placed or
-    overflowing); a roster is valid when places, schedules and caps hold (schedules and caps
-    counting the locked shifts; locked pairs themselves are exempt).
+    Every place choice of every pair is enumerated (locked pairs always present: on a place
+    they may fill, on any other place of the shift, or overflowing); a roster is valid when
+    places, schedules and caps hold (schedules and caps counting the locked shifts; locked
+    pairs themselves are exempt), no shift holds more volunteers than places unless they are
+    all locked, and no more locked pairs of a shift take places they may not fill than must
+    (min(locked, places) less the most of them on places they may fill).
     """
     rest = problem.settings.min_rest_minutes
     locked = {(p.volunteer_id, p.shift_id) for p in problem.locked}
-    options: list[tuple[str, str, bool, list]] = []
-    for vol in problem.volunteers:
-        for sh in problem.shifts:
-            is_locked = (vol.id, sh.id) in locked
-            if is_locked:
-                held = positions_for(vol, sh) or tuple(
-                    [*sorted(sh.required_skills)] + ([None] if sh.open_places > 0 else [])
-                )
-                options.append((vol.id, sh.id, True, [*held, "overflow"]))
-            elif not pair_reasons(vol, sh, problem.institution_of(sh)):
-                options.append((vol.id, sh.id, False, [*positions_for(vol, sh), "none"]))
     capacity = {}
     for sh in problem.shifts:
         for k, c in sh.required_skills.items():
             capacity[(sh.id, k)] = c
         capacity[(sh.id, None)] = sh.open_places
+    every = {
+        sh.id: [*sorted(sh.required_skills)] + ([None] if sh.open_places > 0 else [])
+        for sh in problem.shifts
+    }
+    options: list[tuple[str, str, bool, list]] = []
+    for vol in problem.volunteers:
+        for sh in problem.shifts:
+            is_locked = (vol.id, sh.id) in locked
+            if is_locked:
+                options.append((vol.id, sh.id, True, [*every[sh.id], "overflow"]))
+            elif not pair_reasons(vol, sh, problem.institution_of(sh)):
+                options.append((vol.id, sh.id, False, [*positions_for(vol, sh), "none"]))
+    must_off: dict[str, int] = {}
+    for sh in problem.shifts:
+        mine = [problem.volunteer_by_id[v] for v, s in sorted(locked) if s == sh.id]
+        most = 0
+        for pick in itertools.product(*([*positions_for(v, sh), "none"] for v in mine)):
+            on = Counter(q for q in pick if q != "none")
+            if all(n <= capacity[(sh.id, q)] for q, n in on.items()):
+                most = max(most, sum(on.values()))
+        must_off[sh.id] = min(len(mine), sh.needed) - most
     best_vec: tuple[int, ...] | None = None
     best_total = -1
     for choice in itertools.product(*(o[3] for o in options)):
@@ -59,17 +73,27 @@ def brute_force(problem: Problem) -> tuple[tuple[int, ...], int]:
         ok = True
         placed = []
         taken: dict[str, list] = {}
+        on_shift: Counter = Counter()
+        free_on: set[str] = set()
+        off: Counter = Counter()
         for (vid, sid, is_locked, _), pos in zip(options, choice, strict=True):
             if pos in ("none",):
                 continue
+            on_shift[sid] += 1
+            if not is_locked:
+                free_on.add(sid)
             if pos != "overflow":
                 used[(sid, pos)] = used.get((sid, pos), 0) + 1
                 if used[(sid, pos)] > capacity[(sid, pos)]:
                     ok = False
                     break
                 placed.append((vid, sid, is_locked))
+                vol = problem.volunteer_by_id[vid]
+                off[sid] += is_locked and pos not in positions_for(vol, problem.shift_by_id[sid])
             taken.setdefault(vid, []).append((problem.shift_by_id[sid], is_locked))
-        if not ok:
+        if not ok or any(off[s] > must_off[s] for s in off):
+            continue
+        if any(on_shift[s] > problem.shift_by_id[s].needed for s in free_on):
             continue
         for vid, items in taken.items():
             free = [s for s, lk in items if not lk]

@@ -21,7 +21,8 @@ Edge cases (the vectorised candidate generator and the solver follow the same se
 - Caps: hours are (end - start) in hours; a volunteer keeps ``count <= max_shifts`` and a total
   duration of at most ``max_hours`` hours, compared exactly in integer microseconds against the
   decimal value of ``max_hours`` (``hours_cap_us``: 4.1 hours is 14 760 000 000 us, where
-  floats give 14 759.999999999998 s); None means no cap.
+  floats give 14 759.999999999998 s; a value a hair below whole microseconds, as minutes / 60
+  gives, counts as them); None means no cap.
 """
 
 from __future__ import annotations
@@ -174,11 +175,20 @@ def caps_reasons(volunteer: Volunteer, shifts: Iterable[Shift]) -> tuple[str, ..
 
 
 def hours_cap_us(max_hours: float) -> int:
-    """The most microseconds of shifts ``max_hours`` allows, exactly: the decimal the number
-    is written as (``str``, the shortest form that reads back as the same float) times an
-    hour, rounded down, so three 20-minute shifts fill ``max_hours: 1`` and one microsecond
-    more breaks it."""
-    return max(math.floor(Fraction(str(max_hours)) * US_PER_HOUR), 0)
+    """The most microseconds of shifts ``max_hours`` allows.
+
+    The decimal the number is written as (``str``, the shortest form that reads back as the
+    same float) times an hour, rounded down to whole microseconds, so three 20-minute shifts
+    fill ``max_hours: 1`` and one microsecond more breaks it; except that a product within a
+    thousandth of a microsecond of a whole number is that number: hours written as minutes /
+    60 (2.283333333333333 for 137 minutes, 8 219.999999999998 s exactly) allow their minutes,
+    as a comparison of hours in floating point does.
+    """
+    exact = Fraction(str(max_hours)) * US_PER_HOUR
+    nearest = round(exact)
+    if abs(exact - nearest) <= Fraction(1, 1000):
+        return max(nearest, 0)
+    return max(math.floor(exact), 0)
 
 
 def within_caps(volunteer: Volunteer, taken: Iterable[Shift], extra: Shift | None = None) -> bool:

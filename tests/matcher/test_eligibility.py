@@ -374,6 +374,9 @@ def test_max_hours_one_microsecond_above_the_cap_is_refused() -> None:
         (0.1, 360_000_000),
         (1e-6, 3_600),
         (7, 25_200_000_000),
+        (137 / 60, 8_220_000_000),  # 2.283333333333333: a hair below 137 minutes
+        (1 / 3, 1_200_000_000),
+        (1.0000000002, 3_600_000_000),  # 0.72 us above the hour: not a whole microsecond
     ],
 )
 def test_hours_cap_is_the_decimal_value_of_max_hours(max_hours: float, cap_us: int) -> None:

@@ -457,16 +457,10 @@ def test_fill_searches_run_again_once_later_steps_moved_places(monkeypatch):
     and stops after a pass that wins nothing (not SEARCH_PASSES times)."""
     import matcher.solver as solver_module
     from benchmarks.generate import generate
+    from benchmarks.run import TRAVEL_ONLY_WEIGHTS
 
     doc = generate(volunteers=600, shifts=180, seed=9)
-    doc.setdefault("settings", {})["weights"] = {
-        "previous": 0,
-        "preferences": 0,
-        "same_institution": 0,
-        "travel": 1,
-        "fairness": 0,
-        "reliability": 0,
-    }
+    doc.setdefault("settings", {})["weights"] = dict(TRAVEL_ONLY_WEIGHTS)
     problem = load_problem(doc)
     real = solver_module._State.neighbourhood_search
     calls: list[int] = []

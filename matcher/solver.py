@@ -68,7 +68,8 @@ CLOSURE_MAX_PAIRS = 6000  # candidate pairs per region
 CLOSURE_DTIME = 1.0  # deterministic time per region
 SEARCH_PASSES = 3  # neighbourhood and closure searches again while a pass wins places
 LAGRANGIAN_DTIME = 2.0  # deterministic time of the CP-SAT search on the master's columns
-LAGRANGIAN_COMPONENT_MAX_PAIRS = 150_000  # whole components up to this size get the bound
+LAGRANGIAN_COMPONENT_MAX_PAIRS = 150_000  # whole components up to this size get the bound,
+LAGRANGIAN_S_PER_PAIR = 3e-5  # ... larger ones when this many seconds per pair are left
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 HOURS_PENALTY = 100  # flow cost per hour a shift is longer than the hour-cap share per shift
@@ -221,9 +222,10 @@ def solve(
         lowered_all = tried = 0
         deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
         for c in whole:
-            if comps[c].n_pairs > LAGRANGIAN_COMPONENT_MAX_PAIRS:
-                break
-            if time.perf_counter() >= deadline:
+            # components above the size get the step only when it likely ends in time
+            big = comps[c].n_pairs > LAGRANGIAN_COMPONENT_MAX_PAIRS
+            need = comps[c].n_pairs * LAGRANGIAN_S_PER_PAIR if big else 0.0
+            if time.perf_counter() + need >= deadline:
                 break
             won, lowered = lagrangian(
                 deadline=deadline,

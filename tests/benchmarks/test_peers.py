@@ -175,7 +175,10 @@ def test_runner_sizes(text: str, sizes: tuple) -> None:
 
 
 def test_runner_time_limits_per_size() -> None:
-    assert runner.parse_limits([runner.DEFAULT_LIMITS]) == {(100000, 30000): 60.0}
+    assert runner.parse_limits([runner.DEFAULT_LIMITS]) == {
+        (10000, 3000): 60.0,
+        (100000, 30000): 60.0,
+    }
     assert runner.parse_limits(["1000x300=5,3000x900=7.5", "10x3=1"]) == {
         (1000, 300): 5.0,
         (3000, 900): 7.5,

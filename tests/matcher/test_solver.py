@@ -492,3 +492,24 @@ def test_fill_searches_run_again_once_later_steps_moved_places(monkeypatch):
     assert len(calls) == 1
     assert not any("again" in m for m in messages)
     assert check_solution(problem, solution) == []
+
+
+def test_whole_components_above_the_size_get_the_lagrangian_step_only_with_time_for_it(
+    monkeypatch,
+):
+    import matcher.solver as solver_module
+    from benchmarks.generate import generate
+    from benchmarks.run import TRAVEL_ONLY_WEIGHTS
+
+    doc = generate(volunteers=600, shifts=180, seed=9)
+    doc.setdefault("settings", {})["weights"] = dict(TRAVEL_ONLY_WEIGHTS)
+    problem = load_problem(doc)
+    monkeypatch.setattr(solver_module, "LAGRANGIAN_COMPONENT_MAX_PAIRS", 10)
+    seen: dict[float, list[str]] = {}
+    for per_pair in (1.0, 1e-9):  # about 5 000 pairs: hours, or nothing, of estimated time
+        monkeypatch.setattr(solver_module, "LAGRANGIAN_S_PER_PAIR", per_pair)
+        seen[per_pair] = []
+        solution = solve(problem, time_limit=60, seed=0, threads=2, progress=seen[per_pair].append)
+        assert check_solution(problem, solution) == []
+    assert not any("whole components" in m for m in seen[1.0])
+    assert any("lagrangian bound on 1 whole components" in m for m in seen[1e-9])

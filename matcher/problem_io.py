@@ -37,6 +37,7 @@ T = TypeVar("T")
 
 VOLUNTEER_GENDERS = ("female", "male")
 MAX_SEED = 2**31 - 1
+MAX_INTEGER = 2**31 - 1  # any integer field: beyond is an error, not an overflow later
 _MISSING = object()
 EMPTY_PREFERENCES: FrozenMap[str, int] = EMPTY_MAP
 
@@ -167,9 +168,14 @@ def _integer(value: Any, path: tuple[str | int, ...]) -> int:
     # JSON has one number type: many writers put 2.0 for an integer, so an integral float is
     # read as that integer (2.5 is not an integer)
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ProblemError(pointer(*path), f"expected an integer, got {_kind(value)}")
+    # counts, ages and minutes: 32 bits are plenty, and larger ones would overflow later
+    if not -MAX_INTEGER <= value <= MAX_INTEGER:
+        shown = value if abs(value) < 10**18 else f"{value:.3g}"
+        limit = f"at most {MAX_INTEGER}" if value > 0 else f"at least {-MAX_INTEGER}"
+        raise ProblemError(pointer(*path), f"must be {limit}, got {shown}")
     return value
 
 
@@ -571,7 +577,7 @@ def _fast_volunteer(obj: Any, fast: _Fast, institution_ids: set[str]) -> Volunte
     if gender is not None and gender != "female" and gender != "male":
         return None
     age = get("age")
-    if age is not None and (type(age) is not int or age < 0):
+    if age is not None and (type(age) is not int or not 0 <= age <= MAX_INTEGER):
         return None
     # lat, lon and max_travel_km: floats in range, or integers turned into floats
     lat = get("lat")
@@ -599,7 +605,9 @@ def _fast_volunteer(obj: Any, fast: _Fast, institution_ids: set[str]) -> Volunte
     else:
         return None
     max_shifts = get("max_shifts")
-    if max_shifts is not None and (type(max_shifts) is not int or max_shifts < 0):
+    if max_shifts is not None and (
+        type(max_shifts) is not int or not 0 <= max_shifts <= MAX_INTEGER
+    ):
         return None
     max_hours = get("max_hours")
     if max_hours is not None:
@@ -687,7 +695,7 @@ def _fast_shift(obj: Any, fast: _Fast, institution_ids: set[str]) -> Shift | Non
     if span is None:
         return None
     needed = get("needed")
-    if type(needed) is not int or needed < 1:
+    if type(needed) is not int or not 1 <= needed <= MAX_INTEGER:
         return None
     req = get("required_skills")
     if req is None:
@@ -697,7 +705,12 @@ def _fast_shift(obj: Any, fast: _Fast, institution_ids: set[str]) -> Shift | Non
             return None
         total = 0
         for key, count in req.items():
-            if type(key) is not str or not key or type(count) is not int or count < 1:
+            if (
+                type(key) is not str
+                or not key
+                or type(count) is not int
+                or not 1 <= count <= MAX_INTEGER
+            ):
                 return None
             total += count
         if total > needed:
@@ -707,7 +720,7 @@ def _fast_shift(obj: Any, fast: _Fast, institution_ids: set[str]) -> Shift | Non
     if gender != "any" and gender != "female" and gender != "male":
         return None
     min_age = get("min_age", 0)
-    if type(min_age) is not int or min_age < 0:
+    if type(min_age) is not int or not 0 <= min_age <= MAX_INTEGER:
         return None
     priority = get("priority", 1)
     if type(priority) is not int or not 1 <= priority <= 5:

@@ -118,8 +118,10 @@ def _check_places(
                 f"{shift_id}"
             )
     by_place: dict[tuple[str, str | None], list[Assignment]] = defaultdict(list)
+    by_shift: dict[str, list[Assignment]] = defaultdict(list)
     for a in placed:
         by_place[(a.shift_id, a.position)].append(a)
+        by_shift[a.shift_id].append(a)
     reported: set[str] = set()
     for (shift_id, position), holders in by_place.items():
         shift = problem.shift_by_id[shift_id]
@@ -132,9 +134,6 @@ def _check_places(
             reported.add(shift_id)
     # locked pairs beyond a position's places are excused there, not a shift's other holders:
     # a shift holds more volunteers than places only when its locked pairs alone do
-    by_shift: dict[str, list[Assignment]] = defaultdict(list)
-    for a in placed:
-        by_shift[a.shift_id].append(a)
     for shift_id, holders in by_shift.items():
         needed = problem.shift_by_id[shift_id].needed
         free = [a for a in holders if (a.volunteer_id, a.shift_id) not in locked]

@@ -190,6 +190,19 @@ def solve(
         seed=seed,
         workers=threads,
     )
+    # the fill searches (CP-SAT on small pieces), here and again after the later steps
+    neighbourhoods = functools.partial(
+        state.neighbourhood_search, prep, seed=seed, workers=threads, max_rounds=LNS_ROUNDS
+    )
+    closures = functools.partial(
+        state.closure_search,
+        prep,
+        flow.closed,
+        most_open,
+        seed=seed,
+        workers=threads,
+        max_rounds=CLOSURE_ROUNDS,
+    )
     if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
         won, lowered = lagrangian(deadline=lns_deadline)
         filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
@@ -197,20 +210,13 @@ def solve(
 
     # neighbourhood searches (CP-SAT on small pieces) around places the repair freed
     if int(filled_by_comp.sum()) < int(bound.sum()):
-        won = state.neighbourhood_search(
-            prep,
-            seed=seed,
-            workers=threads,
-            deadline=lns_deadline,
-            max_rounds=LNS_ROUNDS,
-        )
+        won = neighbourhoods(deadline=lns_deadline)
         if won:
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
             say(f"neighbourhood search: {won} more places ({elapsed():.1f} s)")
     moves_searched = state.moves
 
     # the Lagrangian bound over whole components still short of it, smallest first
-    won_all = 0
     if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
         comp_of_pos = state.lagrangian_index(comp_of_pair)[1]
         pos_order = np.argsort(comp_of_pos, kind="stable")
@@ -219,7 +225,7 @@ def solve(
             (c for c in range(len(comps)) if filled_by_comp[c] < bound[c]),
             key=lambda c: (comps[c].n_pairs, c),
         )
-        lowered_all = tried = 0
+        lowered_all = won_all = tried = 0
         deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
         for c in whole:
             # components above the size get the step only when it likely ends in time
@@ -244,15 +250,7 @@ def solve(
 
     # regions around volunteers the cut bound credits with more shifts than they work
     if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
-        won = state.closure_search(
-            prep,
-            flow.closed,
-            most_open,
-            seed=seed,
-            workers=threads,
-            deadline=lns_deadline,
-            max_rounds=CLOSURE_ROUNDS,
-        )
+        won = closures(deadline=lns_deadline)
         if won:
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
             say(f"closure search: {won} more places ({elapsed():.1f} s)")
@@ -362,18 +360,7 @@ def solve(
         if flow.closed is None or time.perf_counter() >= again_deadline:
             break
         moves_searched = state.moves
-        won = state.neighbourhood_search(
-            prep, seed=seed, workers=threads, deadline=again_deadline, max_rounds=LNS_ROUNDS
-        )
-        won += state.closure_search(
-            prep,
-            flow.closed,
-            most_open,
-            seed=seed,
-            workers=threads,
-            deadline=again_deadline,
-            max_rounds=CLOSURE_ROUNDS,
-        )
+        won = neighbourhoods(deadline=again_deadline) + closures(deadline=again_deadline)
         if won:
             before = filled_by_comp
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
@@ -1240,11 +1227,11 @@ def _off_locked_arcs(prep: _Prepared, locks: np.ndarray, places: np.ndarray) -> 
     order_p = np.argsort(shift_of_place, kind="stable")
     lk, q = locks[order_l], places[order_p]
     assert np.array_equal(prep.lk_s[lk], shift_of_place[order_p])
-    pairs = zip(prep.la_lock.tolist(), prep.la_pos.tolist(), strict=True)
-    row = {pair: i for i, pair in enumerate(pairs)}
-    return np.array(
-        [row[pair] for pair in zip(lk.tolist(), q.tolist(), strict=True)], dtype=np.int64
-    )
+    # the rows are sorted by (locked pair, position): one key each, found by bisection
+    n_pos = len(prep.positions)
+    rows = np.searchsorted(prep.la_lock * n_pos + prep.la_pos, lk * n_pos + q)
+    assert np.array_equal(prep.la_lock[rows], lk) and np.array_equal(prep.la_pos[rows], q)
+    return rows
 
 
 _A = TypeVar("_A")

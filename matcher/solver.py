@@ -56,7 +56,7 @@ CPSAT_SECONDARY_DTIME_PER_VAR = 0.00012  # ... with this deterministic time per 
 SECONDARY_SEARCH_DTIME = 0.5  # neighbourhood search on the secondary costs (deterministic time)
 SECONDARY_SEARCH_FULL_AT_S = 20.0  # ... the whole budget from this time limit, less below
 SECONDARY_SEARCH_WALL_SHARE = 0.8  # ... and it stops by this fraction of the limit (safety net)
-LNS_ROUNDS = 40  # neighbourhoods searched around places short of the flow bound
+LNS_ROUNDS = 200  # neighbourhoods searched around places short of the flow bound
 LNS_MAX_PAIRS = 600  # candidate pairs per neighbourhood
 LNS_DTIME = 0.1  # deterministic time per neighbourhood
 LNS_WALL_SHARE = 0.6  # neighbourhood searches stop by this fraction of the time limit
@@ -70,6 +70,7 @@ SEARCH_PASSES = 3  # neighbourhood and closure searches again while a pass wins 
 LAGRANGIAN_DTIME = 2.0  # deterministic time of the CP-SAT search on the master's columns
 LAGRANGIAN_COMPONENT_MAX_PAIRS = 150_000  # whole components up to this size get the bound,
 LAGRANGIAN_S_PER_PAIR = 3e-5  # ... larger ones when this many seconds per pair are left
+LAGRANGIAN_REGION_STEPS = 3  # the slack volunteers' region grows this many steps outward
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 HOURS_PENALTY = 100  # flow cost per hour a shift is longer than the hour-cap share per shift
@@ -1503,21 +1504,32 @@ class _State:
         return all(st[b] >= er[a] for a, b in itertools.pairwise(ordered))
 
     def repair(self, prep: _Prepared) -> list[int]:
-        """Keep each broken volunteer's best feasible subset; return the broken volunteers."""
+        """Keep each broken volunteer's best feasible subset; return the broken volunteers.
+
+        Best: the most places by level, then the places fewest candidates could take instead
+        (the freed ones are refilled next, and a place many may take is the easiest to
+        refill), then the cheapest.
+        """
         broken = [
             v
             for v in sorted(self.vol_pairs)
             if v in self.double_placed or not self._feasible(v, list(self.vol_pairs[v]))
         ]
         n_levels = prep.n_levels
+        takers = np.diff(self.arcs_pos_bounds)  # candidate arcs into each position
+
+        def scarce(p: int) -> int:
+            return int(takers[self.pair_pos[p]])
+
         for v in broken:
             pairs = sorted(self.vol_pairs[v])
 
             def value(subset: tuple[int, ...]) -> tuple[int, ...]:
-                counts = [0] * (n_levels + 1)
+                counts = [0] * (n_levels + 2)
                 for p in subset:
                     counts[n_levels - int(prep.level[prep.ps[p]])] += 1
-                counts[n_levels] = -sum(int(prep.pcost[p]) for p in subset)
+                counts[n_levels] = -sum(scarce(p) for p in subset)
+                counts[n_levels + 1] = -sum(int(prep.pcost[p]) for p in subset)
                 return tuple(counts)
 
             best: tuple[int, ...] = ()
@@ -1532,7 +1544,8 @@ class _State:
             else:
                 chosen: list[int] = []
                 for p in sorted(
-                    pairs, key=lambda p: (-int(prep.level[prep.ps[p]]), int(prep.pcost[p]), p)
+                    pairs,
+                    key=lambda p: (-int(prep.level[prep.ps[p]]), scarce(p), int(prep.pcost[p]), p),
                 ):
                     if self._feasible(v, [*chosen, p]):
                         chosen.append(p)
@@ -1947,14 +1960,22 @@ class _State:
                 ],
                 dtype=np.int64,
             )
-            _, sp = cand.expand_ranges(self.pair_bounds[slack], self.pair_bounds[slack + 1])
-            _, sa = cand.expand_ranges(a_bounds[sp], a_bounds[sp + 1])
-            region = np.unique(prep.a_pos[sa])
-            region = region[~closed[region]]
+            region = self._open_positions_of(slack, a_bounds, closed)
             # ... and the cut's positions with a free place (the cut bound counts them full)
             free = closed & (self.pos_fill < prep.positions.capacity) & (comp_of_pos >= 0)
             free[free] = short[comp_of_pos[free]]
             region = np.union1d(region, np.flatnonzero(free))
+            # ... and the open positions of every volunteer who may take one of those, a few
+            # steps out: their multipliers at 0 are what holds the bound up there
+            for _ in range(LAGRANGIAN_REGION_STEPS):
+                _, arcs = cand.expand_ranges(
+                    self.arcs_pos_bounds[region], self.arcs_pos_bounds[region + 1]
+                )
+                reach = np.unique(prep.pv[prep.a_pair[self.arcs_by_pos[arcs]]])
+                grown = np.union1d(region, self._open_positions_of(reach, a_bounds, closed))
+                if len(grown) == len(region):
+                    break
+                region = grown
         if not len(region):
             return 0, 0
         in_region = np.zeros(len(prep.positions), dtype=bool)
@@ -2055,6 +2076,15 @@ class _State:
             if not (filled[comps] < bound[comps]).any():
                 break
         return won, lowered
+
+    def _open_positions_of(
+        self, vols: np.ndarray, a_bounds: np.ndarray, closed: np.ndarray
+    ) -> np.ndarray:
+        """Positions outside the cut that any of `vols` may take (sorted)."""
+        _, pairs = cand.expand_ranges(self.pair_bounds[vols], self.pair_bounds[vols + 1])
+        _, arcs = cand.expand_ranges(a_bounds[pairs], a_bounds[pairs + 1])
+        found = np.unique(self.prep.a_pos[arcs])
+        return found[~closed[found]]
 
     def _neighbourhood(self, prep: _Prepared, q0: int) -> tuple[list[int], list[int]]:
         """Shifts and volunteers around position q0: volunteers who may fill a place of a

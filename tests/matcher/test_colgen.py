@@ -242,3 +242,23 @@ def test_lagrangian_bound_holds_and_bites_where_hours_make_gaps():
             assert filled <= after
             lowered += after < before
     assert lowered >= 5
+
+
+def test_grown_region_lowers_the_bound_further(monkeypatch):
+    """Generated 600 x 180, seed 1: the slack volunteers' positions alone leave the cut bound
+    at 404; grown a few steps outward (the open positions of everyone who may take one of
+    them) the Lagrangian bound is 403, which the solve's roster reaches (so it is tight)."""
+    from benchmarks.generate import generate
+    from matcher.check import check_solution
+    from matcher.problem_io import load_problem
+
+    problem = load_problem(generate(volunteers=600, shifts=180, seed=1))
+    found = {}
+    for steps in (0, sv.LAGRANGIAN_REGION_STEPS):
+        monkeypatch.setattr(sv, "LAGRANGIAN_REGION_STEPS", steps)
+        found[steps] = _lagrangian(problem, all_positions=False)
+    assert found[0][1] == 404
+    assert found[sv.LAGRANGIAN_REGION_STEPS][1] == 403
+    solution = sv.solve(problem, time_limit=30, seed=0, threads=2)
+    assert check_solution(problem, solution) == []
+    assert solution.metrics.filled == solution.metrics.upper_bound == 403

@@ -409,9 +409,13 @@ def test_priority_phases_one_by_one_when_weights_would_overflow(monkeypatch):
     assert solution.metrics.upper_bound == 2
 
 
-def test_neighbourhood_search_on_a_large_component_is_valid_and_deterministic():
+def test_neighbourhood_search_on_a_large_component_is_valid_and_deterministic(monkeypatch):
     from benchmarks.generate import generate
+    from matcher import solver
 
+    # without the Lagrangian steps (they win these places first), the neighbourhood search
+    # has places to refill
+    monkeypatch.setattr(solver._State, "lagrangian_search", lambda *_a, **_k: (0, 0))
     problem = load_problem(generate(volunteers=2000, shifts=600, seed=5))
     messages: list[str] = []
     first = solve(problem, time_limit=120, threads=2, progress=messages.append)
@@ -513,3 +517,41 @@ def test_whole_components_above_the_size_get_the_lagrangian_step_only_with_time_
         assert check_solution(problem, solution) == []
     assert not any("whole components" in m for m in seen[1.0])
     assert any("lagrangian bound on 1 whole components" in m for m in seen[1e-9])
+
+
+def test_repair_keeps_the_place_fewest_others_could_take():
+    """One volunteer holds two clashing places of equal priority: `crowded` (next door, two
+    neighbours may take it too) and `scarce` (farther away, nobody else reaches it). The
+    repair keeps `scarce`, though `crowded` is cheaper, and a neighbour refills `crowded`."""
+    from matcher import candidates as cand
+    from matcher import solver as sv
+
+    near = make_institution("near", lat=30.04, lon=31.24)
+    far = make_institution("far", lat=30.10, lon=31.23)
+    shifts = (
+        make_shift("crowded", institution_id="near", start=at(9), end=at(12)),
+        make_shift("scarce", institution_id="far", start=at(11), end=at(14)),
+    )
+    vols = (
+        make_volunteer("v", max_travel_km=50.0),
+        make_volunteer("n1", lat=30.04, lon=31.24, max_travel_km=2.0),
+        make_volunteer("n2", lat=30.04, lon=31.24, max_travel_km=2.0),
+    )
+    problem = make_problem(institutions=(near, far), volunteers=vols, shifts=shifts)
+    arr = cand.build_arrays(problem)
+    prep = sv._prepare(problem, arr, cand.generate(arr))
+    state = sv._State(prep)
+    pair_of = {
+        (problem.volunteers[int(v)].id, problem.shifts[int(s)].id): p
+        for p, (v, s) in enumerate(zip(prep.pv.tolist(), prep.ps.tolist(), strict=True))
+    }
+    open_of = prep.positions.open_of_shift
+    for sid in ("crowded", "scarce"):
+        p = pair_of["v", sid]
+        state._add(p, int(open_of[prep.ps[p]]))
+    assert prep.pcost[pair_of["v", "crowded"]] < prep.pcost[pair_of["v", "scarce"]]
+    state.flow_fill = state.pos_fill.copy()
+    assert state.repair(prep) == [int(prep.pv[pair_of["v", "scarce"]])]
+    assert set(state.pair_pos) == {pair_of["v", "scarce"]}
+    assert state.augment(prep) == 1
+    assert set(state.pair_pos) == {pair_of["v", "scarce"], pair_of["n1", "crowded"]}

@@ -75,6 +75,7 @@ AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (determinist
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 HOURS_PENALTY = 100  # flow cost per hour a shift is longer than the hour-cap share per shift
 HOUR_US = 3600 * 10**6
+CLASH_PENALTY = 150  # flow cost of a pair reaching into a later clique group of its volunteer
 FAIRNESS_FLOW_MAX_ARCS = 250_000  # above this, fairness is left out of the flow (speed)
 MCF_PRUNE_ABOVE = 250_000  # min-cost flow on pruned pair arcs above this many
 MCF_KEEP_PER_POSITION = 12  # cheapest pair arcs kept per position (at least)
@@ -807,8 +808,13 @@ def _interval_keys(pv: np.ndarray, *times: np.ndarray) -> list[np.ndarray]:
     return [pv * k + np.searchsorted(ranks, t) for t in times]
 
 
-def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _volunteer_structure(
+    prep: _Prepared,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per pair: clique group; per group: volunteer; per volunteer: capacity bound.
+
+    Per pair also: whether its interval reaches past its group's point over the start of a
+    later group's interval (two places the relaxation allows and the rules do not).
 
     Each volunteer's candidate intervals [start, end + rest) are covered by cliques greedily:
     the first point is the earliest end; every interval starting before it contains it (its
@@ -824,7 +830,8 @@ def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.nd
     n = len(pv)
     n_v = prep.arr.n_volunteers
     if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(n_v, np.int64)
+        z = np.zeros(0, np.int64)
+        return z, z, np.zeros(n_v, np.int64), np.zeros(0, dtype=bool)
     # pairs are sorted by (volunteer, start): ks is sorted
     ks, ke = _interval_keys(pv, st, er)
     suffix_min_end = np.minimum.accumulate(ke[::-1])[::-1]  # later volunteers' keys are larger
@@ -851,6 +858,9 @@ def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.nd
     gvol = pvol[order]
     # the group of an interval is its volunteer's first point after its start
     group = np.searchsorted(pts, ks, side="right")
+    # an interval reaching past its group's point clashes with the later groups' intervals
+    # starting before its end: the relaxation lets the volunteer take both
+    overhang = np.searchsorted(ks, ke, side="left") > np.searchsorted(ks, pts[group], side="left")
     cap = np.bincount(gvol, minlength=n_v).astype(np.int64)
     ms = prep.v_ms_rem
     cap = np.where(ms >= 0, np.minimum(cap, ms), cap)
@@ -867,7 +877,7 @@ def _volunteer_structure(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.nd
     fit_count = np.bincount(v_sorted[fits], minlength=n_v)
     capped = prep.v_dur_rem >= 0
     cap = np.where(capped, np.minimum(cap, fit_count), cap)
-    return group, gvol, cap
+    return group, gvol, cap, overhang
 
 
 @dataclass
@@ -905,7 +915,7 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
     arr, positions = prep.arr, prep.positions
     n_v = arr.n_volunteers
     n_pos = len(positions)
-    group, gvol, vcap = _volunteer_structure(prep)
+    group, gvol, vcap, overhang = _volunteer_structure(prep)
     n_groups = len(gvol)
     gsize = np.bincount(group, minlength=n_groups) if len(group) else np.zeros(0, np.int64)
     needed_groups = np.flatnonzero(gsize >= 2)
@@ -956,7 +966,9 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
     # on big networks (where the min-cost flow is pruned anyway) steer it, never the bound,
     # away from rosters the repair would have to break: a pair of a volunteer with an hour
     # cap pays per hour its shift is longer than the volunteer's remaining hours per shift
-    # of their capacity (small networks keep exact costs: their flow optimum proves them)
+    # of their capacity, and a pair reaching past its clique group's point into a later
+    # group's shifts (the relaxation lets the volunteer take both) pays CLASH_PENALTY
+    # (small networks keep exact costs: their flow optimum proves them)
     penalty = np.zeros(len(ap), dtype=np.int64)
     if len(prep.a_pair) > MCF_PRUNE_ABOVE:
         pv_arc = prep.pv[ap]
@@ -964,6 +976,7 @@ def _build_network(prep: _Prepared, fairness: bool) -> _Network:
         share = rem // np.maximum(vcap[pv_arc], 1)
         over = np.where(rem >= 0, np.maximum(prep.pdur[ap] - share, 0), 0)
         penalty = np.rint(HOURS_PENALTY * over / HOUR_US).astype(np.int64)
+        penalty += CLASH_PENALTY * overhang[ap]
 
     vs = np.flatnonzero(vcap > 0)
     if fairness and prep.fairness_unit:

@@ -1,4 +1,4 @@
-"""The min-cost flow's hour-cap penalty on big networks: it steers the roster, never the bound."""
+"""The min-cost flow's hour-cap and clash penalties on big networks: they steer, never bound."""
 
 from __future__ import annotations
 
@@ -64,6 +64,41 @@ def test_penalised_pairs_are_those_longer_than_the_share(monkeypatch):
         assert net.penalised.tolist() == long_pairs
         # the flow's costs are exact (they prove the secondary optimum) only without it
         assert flow.exact_costs is not big
+
+
+def _overhanging_problem():
+    """One volunteer at home next door to `near`, 5 km from `far`, all on one day: A (far,
+    08-10) and B (near, 09-16) form the first clique group, C (far, 11-13) the second. The
+    relaxation takes one shift per group, and B reaches over C's start."""
+    near = make_institution("near", lat=30.05, lon=31.23)
+    far = make_institution("far", lat=30.095, lon=31.23)
+    shifts = (
+        make_shift("A", institution_id="far", start=at(8), end=at(10)),
+        make_shift("B", institution_id="near", start=at(9), end=at(16)),
+        make_shift("C", institution_id="far", start=at(11), end=at(13)),
+    )
+    vol = make_volunteer("v", max_travel_km=50.0)
+    return make_problem(institutions=(near, far), volunteers=(vol,), shifts=shifts)
+
+
+def test_clash_penalty_steers_the_flow_off_a_pair_reaching_into_a_later_group(monkeypatch):
+    problem = _overhanging_problem()
+    chosen = {}
+    for big in (False, True):
+        prep, flow = _flow(problem, monkeypatch, big=big)
+        assert flow.total == 2
+        chosen[big] = sorted(
+            problem.shifts[int(prep.ps[prep.a_pair[a]])].id for a in flow.chosen_arcs
+        )
+        net = sv._build_network(prep, fairness=False)
+        penalised = [problem.shifts[int(prep.ps[p])].id for p in net.penalised.tolist()]
+        assert penalised == (["B"] if big else [])
+    # exact costs take B (next door) and C, which clash: the repair would drop one
+    assert chosen[False] == ["B", "C"]
+    # B pays CLASH_PENALTY (15 km-equivalents): A and C (10 km) keep the rules
+    assert chosen[True] == ["A", "C"]
+    solution = sv.solve(problem, time_limit=10, seed=0, threads=1)
+    assert sorted(a.shift_id for a in solution.assignments) == ["A", "C"]
 
 
 @FAST

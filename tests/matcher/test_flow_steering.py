@@ -40,15 +40,24 @@ def _capped_volunteer_problem():
     return make_problem(institutions=(near, far), volunteers=(vol,), shifts=shifts)
 
 
-def test_penalty_steers_the_flow_to_a_roster_that_keeps_the_hour_cap(monkeypatch):
-    problem = _capped_volunteer_problem()
-    chosen = {}
+def _chosen(problem, monkeypatch) -> dict[bool, tuple[list[str], list[str]]]:
+    """Without (False) and with (True) the penalties: the shifts of the flow's two places,
+    and the shifts of the pairs whose arc pays a penalty."""
+    out = {}
     for big in (False, True):
         prep, flow = _flow(problem, monkeypatch, big=big)
         assert flow.total == 2
-        chosen[big] = sorted(
-            problem.shifts[int(prep.ps[prep.a_pair[a]])].id for a in flow.chosen_arcs
+        net = sv._build_network(prep, fairness=False)
+        out[big] = (
+            sorted(problem.shifts[int(prep.ps[prep.a_pair[a]])].id for a in flow.chosen_arcs),
+            [problem.shifts[int(prep.ps[p])].id for p in net.penalised.tolist()],
         )
+    return out
+
+
+def test_penalty_steers_the_flow_to_a_roster_that_keeps_the_hour_cap(monkeypatch):
+    problem = _capped_volunteer_problem()
+    chosen = {big: shifts for big, (shifts, _penalised) in _chosen(problem, monkeypatch).items()}
     # exact costs take the two near (long) shifts: 16 hours, which the repair must break
     assert chosen[False] == ["long-1", "long-2"]
     # with the penalty (4 hours over the 4-hour share, each) the short ones: 8 hours
@@ -83,16 +92,9 @@ def _overhanging_problem():
 
 def test_clash_penalty_steers_the_flow_off_a_pair_reaching_into_a_later_group(monkeypatch):
     problem = _overhanging_problem()
-    chosen = {}
-    for big in (False, True):
-        prep, flow = _flow(problem, monkeypatch, big=big)
-        assert flow.total == 2
-        chosen[big] = sorted(
-            problem.shifts[int(prep.ps[prep.a_pair[a]])].id for a in flow.chosen_arcs
-        )
-        net = sv._build_network(prep, fairness=False)
-        penalised = [problem.shifts[int(prep.ps[p])].id for p in net.penalised.tolist()]
-        assert penalised == (["B"] if big else [])
+    found = _chosen(problem, monkeypatch)
+    chosen = {big: shifts for big, (shifts, _penalised) in found.items()}
+    assert found[False][1] == [] and found[True][1] == ["B"]
     # exact costs take B (next door) and C, which clash: the repair would drop one
     assert chosen[False] == ["B", "C"]
     # B pays CLASH_PENALTY (15 km-equivalents): A and C (10 km) keep the rules

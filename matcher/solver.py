@@ -1980,15 +1980,18 @@ class _State:
             region = np.union1d(region, np.flatnonzero(free))
             # ... and the open positions of every volunteer who may take one of those, a few
             # steps out: their multipliers at 0 are what holds the bound up there
+            # (each step from the positions the last one added: the volunteers who may take
+            # the older ones have given theirs already)
+            fresh = region
             for _ in range(LAGRANGIAN_REGION_STEPS):
                 _, arcs = cand.expand_ranges(
-                    self.arcs_pos_bounds[region], self.arcs_pos_bounds[region + 1]
+                    self.arcs_pos_bounds[fresh], self.arcs_pos_bounds[fresh + 1]
                 )
                 reach = np.unique(prep.pv[prep.a_pair[self.arcs_by_pos[arcs]]])
-                grown = np.union1d(region, self._open_positions_of(reach, a_bounds, closed))
-                if len(grown) == len(region):
+                fresh = np.setdiff1d(self._open_positions_of(reach, a_bounds, closed), region)
+                if not len(fresh):
                     break
-                region = grown
+                region = np.union1d(region, fresh)
         if not len(region):
             return 0, 0
         in_region = np.zeros(len(prep.positions), dtype=bool)

@@ -111,6 +111,28 @@ def _subset(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ~np.bitwise_and(a, ~b).any(axis=1)
 
 
+def stable_argsort(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Stable argsort of integer keys in [0, n_keys).
+
+    numpy's radix sort when the keys fit in 16 bits (linear time); else, when key and index
+    fit in one int64, a plain sort of `key << bits | index` (unique values, so any sort
+    gives the stable order; about twice as fast as numpy's merge sort on millions of keys in
+    no particular order, slower on nearly sorted ones, where the merge sort finds runs);
+    else the merge sort.
+    """
+    n = len(keys)
+    if n_keys <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    bits = max(n - 1, 1).bit_length()
+    if n_keys <= 1 << (62 - bits):
+        packed = np.asarray(keys).astype(np.int64) << bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()
+        packed &= (1 << bits) - 1
+        return packed
+    return np.argsort(keys, kind="stable")
+
+
 def expand_ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For ranges [lo, hi): (index of the range, position) of every element, in order."""
     lo = np.asarray(lo).astype(np.int64, copy=False)

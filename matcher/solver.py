@@ -826,7 +826,7 @@ def _volunteer_structure(
     the remaining hours, number of groups) shifts: all valid capacities of the relaxation.
     The points are found for all volunteers at once, one round per point of the busiest.
     """
-    pv, st, er, dur = prep.pv, prep.pstart, prep.pend_rest, prep.pdur
+    pv, st, er = prep.pv, prep.pstart, prep.pend_rest
     n = len(pv)
     n_v = prep.arr.n_volunteers
     if n == 0:
@@ -865,12 +865,17 @@ def _volunteer_structure(
     ms = prep.v_ms_rem
     cap = np.where(ms >= 0, np.minimum(cap, ms), cap)
     # most shifts that fit the remaining hours: shortest first
-    order = np.lexsort((dur, pv))
-    d_sorted = dur[order]
-    v_sorted = pv[order]
+    # (pairs are sorted by volunteer: the runs stay where they are, sorted within by length)
+    s_dur = prep.arr.s_end - prep.arr.s_start
+    lengths = np.unique(s_dur)
+    d_rank = np.searchsorted(lengths, s_dur)[prep.ps]
+    keys = pv * len(lengths) + d_rank
+    keys.sort()
+    d_sorted = lengths[keys % len(lengths)]
+    v_sorted = pv
     csum = np.cumsum(d_sorted)
-    seg_start = np.searchsorted(v_sorted, v_sorted, side="left")
-    before = np.where(seg_start > 0, csum[np.maximum(seg_start - 1, 0)], 0)
+    run_first = np.repeat(first, last - first)
+    before = np.where(run_first > 0, csum[np.maximum(run_first - 1, 0)], 0)
     within = csum - before
     rem = prep.v_dur_rem[v_sorted]
     fits = (rem < 0) | (within <= rem)
@@ -1282,9 +1287,10 @@ def _prune(net: _Network, prep: _Prepared, used: np.ndarray) -> np.ndarray | Non
     costs = net.cost[ids]
     c_lo = int(costs.min()) if len(costs) else 0
     c_span = (int(costs.max()) - c_lo + 1) if len(costs) else 1
-    if c_span * (int(heads.max()) + 1 if len(heads) else 1) < 2**62:
+    n_keys = c_span * (int(heads.max()) + 1 if len(heads) else 1)
+    if n_keys < 2**62:
         # one integer key (head, cost); the stable sort keeps ids in order within ties
-        order = np.argsort(heads * c_span + (costs - c_lo), kind="stable")
+        order = cand.stable_argsort(heads * c_span + (costs - c_lo), n_keys)
     else:
         order = np.lexsort((ids, costs, heads))
     hs = heads[order]
@@ -1372,7 +1378,7 @@ def _structure(prep: _Prepared) -> _Structure:
     def members(comp_of: np.ndarray) -> list[np.ndarray]:
         """Indices grouped by component, ascending within each (unlinked ones left out)."""
         ids = np.flatnonzero(comp_of >= 0)
-        order = ids[_stable_argsort(comp_of[ids], n_c)]
+        order = ids[cand.stable_argsort(comp_of[ids], n_c)]
         cut = np.searchsorted(comp_of[order], np.arange(n_c + 1))
         return [order[cut[c] : cut[c + 1]] for c in range(n_c)]
 
@@ -1399,20 +1405,12 @@ class _ArcIndex:
     @classmethod
     def build(cls, prep: _Prepared) -> _ArcIndex:
         # arcs are sorted by pair: a stable sort by position keeps pairs ascending within one
-        order = _stable_argsort(prep.a_pos, len(prep.positions))
+        order = cand.stable_argsort(prep.a_pos, len(prep.positions))
         return cls(
             arcs_by_pos=order,
             arcs_pos_bounds=np.searchsorted(prep.a_pos[order], np.arange(len(prep.positions) + 1)),
             pair_bounds=np.searchsorted(prep.pv, np.arange(prep.arr.n_volunteers + 1)),
         )
-
-
-def _stable_argsort(keys: np.ndarray, n_keys: int) -> np.ndarray:
-    """Stable argsort of integer keys in [0, n_keys): numpy's radix sort when they fit in
-    16 bits (linear time), its merge sort otherwise."""
-    if n_keys <= 1 << 16:
-        return np.argsort(keys.astype(np.uint16), kind="stable")
-    return np.argsort(keys, kind="stable")
 
 
 def _ints(values: np.ndarray) -> memoryview:

@@ -333,3 +333,17 @@ def test_an_error_in_any_range_reaches_the_caller(bad, monkeypatch):
     for workers in (1, 2, 3):
         with pytest.raises(RuntimeError, match="boom"):
             cand.generate_parallel(arr, workers)
+
+
+@pytest.mark.parametrize(
+    ("n", "n_keys"),
+    [(0, 10), (1, 70_000), (5_000, 300), (5_000, 70_000), (5_000, 2**40), (5_000, 2**62)],
+)
+def test_stable_argsort_is_numpys_stable_order(n: int, n_keys: int) -> None:
+    """Every path (radix, packed key and index, merge sort) gives the stable order, ties in
+    index order included."""
+    rng = np.random.default_rng(n + n_keys % 997)
+    high = min(n_keys, 50)  # many ties
+    keys = rng.integers(0, high, n) * (n_keys // high)
+    got = cand.stable_argsort(keys, n_keys)
+    assert np.array_equal(got, np.argsort(keys, kind="stable"))

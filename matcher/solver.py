@@ -69,6 +69,7 @@ CLOSURE_DTIME = 1.0  # deterministic time per region
 SEARCH_PASSES = 3  # neighbourhood and closure searches again while a pass wins places
 LAGRANGIAN_DTIME = 2.0  # deterministic time of the CP-SAT search on the master's columns
 LAGRANGIAN_COMPONENT_MAX_PAIRS = 150_000  # whole components up to this size get the bound,
+LAGRANGIAN_COMPONENT_PASSES = 3  # ... again on the new roster while a pass wins places
 LAGRANGIAN_S_PER_PAIR = 3e-5  # ... larger ones when this many seconds per pair are left
 LAGRANGIAN_REGION_STEPS = 3  # the slack volunteers' region grows this many steps outward
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
@@ -235,14 +236,18 @@ def solve(
             need = comps[c].n_pairs * LAGRANGIAN_S_PER_PAIR if big else 0.0
             if time.perf_counter() + need >= deadline:
                 break
-            won, lowered = lagrangian(
-                deadline=deadline,
-                region=pos_order[pos_bounds[c] : pos_bounds[c + 1]],
-                scope=comps[c].pairs,
-            )
-            won_all += won
-            lowered_all += lowered
             tried += 1
+            for _ in range(LAGRANGIAN_COMPONENT_PASSES):
+                # a pass that wins places leaves another roster, so other columns: again
+                won, lowered = lagrangian(
+                    deadline=deadline,
+                    region=pos_order[pos_bounds[c] : pos_bounds[c + 1]],
+                    scope=comps[c].pairs,
+                )
+                won_all += won
+                lowered_all += lowered
+                if not won or state.places_in(comps[c]) >= bound[c]:
+                    break
         if tried:
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
             say(
@@ -2063,10 +2068,14 @@ class _State:
         filled = self.places_by_component(comp_of_pair, comp_of_lock, n_c)
         if not res.support or not (filled[comps] < bound[comps]).any():
             return 0, lowered
-        # the master's columns hold a roster as good as the bound where it is integral:
-        # re-solve their volunteers on the pairs of the columns it uses, then on the pairs of
-        # every column generated, everything else fixed
-        won = 0
+        # the master's columns hold a roster as good as the bound where it is integral or
+        # nearly so: first the best packing of whole columns (a MIP), then CP-SAT on the
+        # pairs of the columns the master uses and on those of every column generated,
+        # everything else fixed
+        won = self.column_search(prep, res.schedules, seed=seed, workers=workers, deadline=deadline)
+        filled = self.places_by_component(comp_of_pair, comp_of_lock, n_c)
+        if not (filled[comps] < bound[comps]).any():
+            return won, lowered
         for pairs in (res.support, res.generated):
             if time.perf_counter() >= deadline:
                 break
@@ -2090,6 +2099,73 @@ class _State:
             if not (filled[comps] < bound[comps]).any():
                 break
         return won, lowered
+
+    def column_search(
+        self,
+        prep: _Prepared,
+        schedules: list[tuple[int, list[tuple[int, int]]]],
+        *,
+        seed: int,
+        workers: int,
+        deadline: float,
+    ) -> int:
+        """The best roster made of whole columns of a Lagrangian master: every volunteer
+        keeps their current places or takes one of their priced schedules (pair, position),
+        the others' places fixed, at least as many places at or above every priority level,
+        the most places in all (`_colgen.pack_columns`); a better one is checked and placed by
+        CP-SAT on those pairs (`_solve_region`, hinted with it). Returns the places won."""
+        by_vol: dict[int, set[tuple[tuple[int, int], ...]]] = defaultdict(set)
+        for v, entries in schedules:
+            if entries:
+                by_vol[v].add(tuple(sorted(entries)))
+        vols = sorted(by_vol)
+        columns: list[tuple[int, list[tuple[int, int]]]] = []
+        hint: list[int] = []
+        for v in vols:
+            mine = tuple(sorted((p, self.pair_pos[p]) for p in self.vol_pairs.get(v, ())))
+            if mine:
+                hint.append(len(columns))
+                columns.append((v, list(mine)))
+            columns.extend((v, list(e)) for e in sorted(by_vol[v] - {mine}))
+        if len(columns) == len(hint):
+            return 0
+        v_set = set(vols)
+        touched = {q for _v, entries in columns for _p, q in entries}
+        held: dict[int, int] = defaultdict(int)
+        for p, q in self.pair_pos.items():
+            if q in touched and self.pv_l[p] not in v_set:
+                held[q] += 1
+        for q in self.locked_pos.values():
+            if q in touched:
+                held[q] += 1
+        capacity = {q: max(int(prep.positions.capacity[q]) - held[q], 0) for q in touched}
+        level = prep.level
+        ps = self.ps_l
+
+        def level_of(p: int) -> int:
+            return int(level[ps[p]])
+
+        current = [p for v in vols for p in self.vol_pairs.get(v, ())]
+        hold = {
+            lv: sum(1 for p in current if level_of(p) >= lv) for lv in range(2, prep.n_levels + 1)
+        }
+        chosen = _colgen.pack_columns(columns, capacity, level_of, hold, hint, deadline)
+        if chosen is None:
+            return 0
+        new = {p: q for i in chosen for p, q in columns[i][1]}
+        if len(new) <= len(current):
+            return 0
+        return self._solve_region(
+            prep,
+            sorted({ps[p] for p in new} | {ps[p] for p in current}),
+            vols,
+            seed=seed,
+            workers=workers,
+            deadline=deadline,
+            dtime=LAGRANGIAN_DTIME,
+            allowed=set(new),
+            hint=new,
+        )
 
     def _open_positions_of(
         self, vols: np.ndarray, a_bounds: np.ndarray, closed: np.ndarray
@@ -2152,10 +2228,12 @@ class _State:
         deadline: float,
         dtime: float,
         allowed: set[int] | None = None,
+        hint: dict[int, int] | None = None,
     ) -> int:
         """Re-solve the places of `shifts` open to `vols` by CP-SAT for fill, everything else
         held fixed; keep the result when it fills more places. Returns the places won.
-        With `allowed`, only those pairs (and the current roster's) may be chosen."""
+        With `allowed`, only those pairs (and the current roster's) may be chosen; `hint`
+        (pair -> position) starts CP-SAT from that roster instead of the current one."""
         s_set = set(shifts)
         positions = prep.positions
         # variable pairs: the volunteers' candidate pairs to the neighbourhood's shifts that
@@ -2234,7 +2312,8 @@ class _State:
             hint_arcs={
                 i
                 for i, a in enumerate(sel.tolist())
-                if self.pair_pos.get(self.a_pair_l[a]) == int(prep.a_pos[a])
+                if (self.pair_pos if hint is None else hint).get(self.a_pair_l[a])
+                == int(prep.a_pos[a])
             },
         )
         before = len(current)
@@ -2247,7 +2326,7 @@ class _State:
             fill_only=True,
         )
         chosen = [int(sel[i]) for i in res.arcs]
-        if not res.improved or len(chosen) <= before:
+        if (hint is None and not res.improved) or len(chosen) <= before:
             return 0
         for p in current:
             self._remove(p)

@@ -262,3 +262,91 @@ def test_grown_region_lowers_the_bound_further(monkeypatch):
     solution = sv.solve(problem, time_limit=30, seed=0, threads=2)
     assert check_solution(problem, solution) == []
     assert solution.metrics.filled == solution.metrics.upper_bound == 403
+
+
+# -- the best packing of whole columns ------------------------------------------------------
+
+
+def test_pack_columns_finds_the_exchange_of_two_volunteers():
+    """a holds q1, b may only take q1, a may move to q2: the packing moves a and adds b."""
+    columns = [("a", [(0, 1)]), ("a", [(1, 2)]), ("b", [(2, 1)])]
+    chosen = _colgen.pack_columns(
+        columns, {1: 1, 2: 1}, lambda p: 1, {}, hint=[0], deadline=time.perf_counter() + 30
+    )
+    assert chosen == [1, 2]
+
+
+def test_pack_columns_keeps_the_places_of_higher_priority():
+    """a's current column holds a level-2 place; the two-place alternative is all level 1:
+    more places, but fewer of the higher priority, so the current column stays."""
+    level = {0: 2, 1: 1, 2: 1}
+    columns = [("a", [(0, 1)]), ("a", [(1, 2), (2, 3)])]
+    capacity = {1: 1, 2: 1, 3: 1}
+    deadline = time.perf_counter() + 30
+    assert _colgen.pack_columns(columns, capacity, level.get, {}, [0], deadline) == [1]
+    assert _colgen.pack_columns(columns, capacity, level.get, {2: 1}, [0], deadline) == [0]
+    assert _colgen.pack_columns(columns, capacity, level.get, {}, [0], time.perf_counter()) is None
+
+
+def _two_volunteer_state(priority_early: int = 1):
+    """`early` 09:00-12:00 and `late` 11:00-14:00 clash; `a` may take either, `b` only
+    `early` (available until 12:30). The state has `a` on `early` and `b` idle."""
+    from tests.matcher.conftest import at, make_problem, make_shift, make_volunteer, window
+
+    problem = make_problem(
+        volunteers=(
+            make_volunteer("a"),
+            make_volunteer("b", availability=(window(8, 12.5),)),
+        ),
+        shifts=(
+            make_shift("early", priority=priority_early),
+            make_shift("late", start=at(11), end=at(14)),
+        ),
+    )
+    arr = cand.build_arrays(problem)
+    prep = sv._prepare(problem, arr, cand.generate(arr))
+    state = sv._State(prep)
+    pair_of = {
+        (problem.volunteers[int(v)].id, problem.shifts[int(s)].id): p
+        for p, (v, s) in enumerate(zip(prep.pv.tolist(), prep.ps.tolist(), strict=True))
+    }
+    pos_of = {sh.id: int(prep.positions.open_of_shift[s]) for s, sh in enumerate(problem.shifts)}
+    state._add(pair_of["a", "early"], pos_of["early"])
+    vol = {vid: i for i, vid in enumerate(["a", "b"])}
+    return prep, state, pair_of, pos_of, vol
+
+
+def test_column_search_places_the_better_packing():
+    prep, state, pair_of, pos_of, vol = _two_volunteer_state()
+    schedules = [
+        (vol["a"], [(pair_of["a", "late"], pos_of["late"])]),
+        (vol["b"], [(pair_of["b", "early"], pos_of["early"])]),
+    ]
+    deadline = time.perf_counter() + 30
+    assert state.column_search(prep, schedules, seed=0, workers=1, deadline=deadline) == 1
+    assert set(state.pair_pos) == {pair_of["a", "late"], pair_of["b", "early"]}
+
+
+def test_column_search_never_trades_a_higher_priority_place():
+    """`a` holds `long` (09:00-15:00, priority 3); `first` and `second` (09:00-12:00,
+    12:00-15:00, priority 1) clash with it: two places, but of lower priority, so `a` stays."""
+    from tests.matcher.conftest import at, make_problem, make_shift, make_volunteer
+
+    problem = make_problem(
+        volunteers=(make_volunteer("a"),),
+        shifts=(
+            make_shift("long", start=at(9), end=at(15), priority=3),
+            make_shift("first", start=at(9), end=at(12)),
+            make_shift("second", start=at(12), end=at(15)),
+        ),
+    )
+    arr = cand.build_arrays(problem)
+    prep = sv._prepare(problem, arr, cand.generate(arr))
+    state = sv._State(prep)
+    pair = {problem.shifts[int(s)].id: p for p, s in enumerate(prep.ps.tolist())}
+    pos = {sh.id: int(prep.positions.open_of_shift[s]) for s, sh in enumerate(problem.shifts)}
+    state._add(pair["long"], pos["long"])
+    schedules = [(0, [(pair["first"], pos["first"]), (pair["second"], pos["second"])])]
+    deadline = time.perf_counter() + 30
+    assert state.column_search(prep, schedules, seed=0, workers=1, deadline=deadline) == 0
+    assert set(state.pair_pos) == {pair["long"]}

@@ -357,9 +357,9 @@ def solve(
             )
 
     # every step since the neighbourhood search moved volunteers (the secondary costs at equal
-    # fill too): the places still free and the volunteers with slack are others now, so both
-    # fill searches run again while a pass wins; the components they change lose any proof
-    # of their secondary optimum
+    # fill too): the places still free and the volunteers with slack are others now, so the
+    # slack region's Lagrangian step (other columns) and both fill searches run again while a
+    # pass wins; the components they change lose any proof of their secondary optimum
     again_deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
     for _ in range(SEARCH_PASSES):
         if state.moves == moves_searched or int(filled_by_comp.sum()) >= int(bound.sum()):
@@ -367,7 +367,11 @@ def solve(
         if flow.closed is None or time.perf_counter() >= again_deadline:
             break
         moves_searched = state.moves
-        won = neighbourhoods(deadline=again_deadline) + closures(deadline=again_deadline)
+        won = (
+            lagrangian(deadline=again_deadline)[0]
+            + neighbourhoods(deadline=again_deadline)
+            + closures(deadline=again_deadline)
+        )
         if won:
             before = filled_by_comp
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))

@@ -342,13 +342,14 @@ def pack_columns(
 ) -> list[int] | None:
     """The most places from at most one column (volunteer, [(pair, position)]) per
     volunteer, within `capacity` per position, with at least `hold[l]` places at or above
-    each level l (`level_of(pair)`): a set packing MIP over the master's columns (SCIP,
-    started from the `hint` columns). The chosen columns, or None when SCIP finds no
-    solution in time.
+    each level l (`level_of(pair)`): a set packing MIP over the master's columns (CBC, or
+    SCIP where CBC is missing; hinted with the `hint` columns). The chosen columns, or None
+    when no solver is found or it finds no solution in time.
 
-    The configuration LP is tight where the fill searches stall (a 53 000-pair component:
-    LP 2 031, CP-SAT on the pairs 2 028 after 300 s, this MIP 2 031 in 3 s): its columns
-    hold the roster, but a search over their pairs does not find it.
+    The configuration LP is often nearly integral where the fill searches stall (a
+    53 000-pair component: LP 2 031, CP-SAT on its pairs still 2 028 after 300 s, this MIP
+    on the columns 2 031 in 2 s): the columns hold the roster, a search over their pairs
+    does not find it.
     """
     if not columns or time.perf_counter() >= deadline:
         return None

@@ -210,3 +210,18 @@ def make_solution_fixture() -> Callable[..., Solution]:
 @pytest.fixture(name="raw_problem")
 def raw_problem_fixture() -> dict[str, Any]:
     return raw_problem()
+
+
+def empty_state(problem: Problem) -> tuple[Any, Any, dict[tuple[str, str], int]]:
+    """The solver's prepared arrays and an empty roster for `problem`, and every candidate
+    pair's index by (volunteer id, shift id): for tests that build a roster by hand."""
+    from matcher import candidates as cand
+    from matcher import solver as sv
+
+    arr = cand.build_arrays(problem)
+    prep = sv._prepare(problem, arr, cand.generate(arr))
+    pair_of = {
+        (problem.volunteers[int(v)].id, problem.shifts[int(s)].id): p
+        for p, (v, s) in enumerate(zip(prep.pv.tolist(), prep.ps.tolist(), strict=True))
+    }
+    return prep, sv._State(prep), pair_of

@@ -15,7 +15,7 @@ from matcher import _colgen
 from matcher import candidates as cand
 from matcher import solver as sv
 from matcher.model import Institution, Pair, Problem, Settings, Shift, Volunteer, Window
-from tests.matcher.conftest import T0
+from tests.matcher.conftest import T0, empty_state
 from tests.matcher.random_problems import random_problem
 from tests.matcher.test_solver_properties import brute_force
 
@@ -303,13 +303,7 @@ def _two_volunteer_state(priority_early: int = 1):
             make_shift("late", start=at(11), end=at(14)),
         ),
     )
-    arr = cand.build_arrays(problem)
-    prep = sv._prepare(problem, arr, cand.generate(arr))
-    state = sv._State(prep)
-    pair_of = {
-        (problem.volunteers[int(v)].id, problem.shifts[int(s)].id): p
-        for p, (v, s) in enumerate(zip(prep.pv.tolist(), prep.ps.tolist(), strict=True))
-    }
+    prep, state, pair_of = empty_state(problem)
     pos_of = {sh.id: int(prep.positions.open_of_shift[s]) for s, sh in enumerate(problem.shifts)}
     state._add(pair_of["a", "early"], pos_of["early"])
     vol = {vid: i for i, vid in enumerate(["a", "b"])}
@@ -340,10 +334,8 @@ def test_column_search_never_trades_a_higher_priority_place():
             make_shift("second", start=at(12), end=at(15)),
         ),
     )
-    arr = cand.build_arrays(problem)
-    prep = sv._prepare(problem, arr, cand.generate(arr))
-    state = sv._State(prep)
-    pair = {problem.shifts[int(s)].id: p for p, s in enumerate(prep.ps.tolist())}
+    prep, state, pair_of = empty_state(problem)
+    pair = {sid: p for (_vid, sid), p in pair_of.items()}
     pos = {sh.id: int(prep.positions.open_of_shift[s]) for s, sh in enumerate(problem.shifts)}
     state._add(pair["long"], pos["long"])
     schedules = [(0, [(pair["first"], pos["first"]), (pair["second"], pos["second"])])]

@@ -10,6 +10,7 @@ from matcher.problem_io import load_problem
 from matcher.solver import solve
 from tests.matcher.conftest import (
     at,
+    empty_state,
     make_institution,
     make_problem,
     make_shift,
@@ -523,8 +524,6 @@ def test_repair_keeps_the_place_fewest_others_could_take():
     """One volunteer holds two clashing places of equal priority: `crowded` (next door, two
     neighbours may take it too) and `scarce` (farther away, nobody else reaches it). The
     repair keeps `scarce`, though `crowded` is cheaper, and a neighbour refills `crowded`."""
-    from matcher import candidates as cand
-    from matcher import solver as sv
 
     near = make_institution("near", lat=30.04, lon=31.24)
     far = make_institution("far", lat=30.10, lon=31.23)
@@ -538,13 +537,7 @@ def test_repair_keeps_the_place_fewest_others_could_take():
         make_volunteer("n2", lat=30.04, lon=31.24, max_travel_km=2.0),
     )
     problem = make_problem(institutions=(near, far), volunteers=vols, shifts=shifts)
-    arr = cand.build_arrays(problem)
-    prep = sv._prepare(problem, arr, cand.generate(arr))
-    state = sv._State(prep)
-    pair_of = {
-        (problem.volunteers[int(v)].id, problem.shifts[int(s)].id): p
-        for p, (v, s) in enumerate(zip(prep.pv.tolist(), prep.ps.tolist(), strict=True))
-    }
+    prep, state, pair_of = empty_state(problem)
     open_of = prep.positions.open_of_shift
     for sid in ("crowded", "scarce"):
         p = pair_of["v", sid]

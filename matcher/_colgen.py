@@ -13,6 +13,7 @@ from ortools.linear_solver import pywraplp
 from matcher import candidates as cand
 
 COLUMN_MIP_SOLVERS = ("CBC", "SCIP")  # the set packing over the master's columns, first found
+COLUMN_MIP_MAX_S = 5.0  # ... and its wall-clock limit (a safety net: it takes 0.1-1 s)
 MAX_ITERATIONS = 60  # column generation rounds (it converges in 10-20 on generated instances)
 REDUCED_COST_EPS = 1e-7  # a column enters when its reduced cost exceeds this
 BOUND_EPS = 1e-6  # floor(L + eps): float sums of duals never cost a proven place
@@ -343,8 +344,10 @@ def pack_columns(
     """The most places from at most one column (volunteer, [(pair, position)]) per
     volunteer, within `capacity` per position, with at least `hold[l]` places at or above
     each level l (`level_of(pair)`): a set packing MIP over the master's columns (CBC, or
-    SCIP where CBC is missing; hinted with the `hint` columns). The chosen columns, or None
-    when no solver is found or it finds no solution in time.
+    SCIP where CBC is missing), solved to a zero gap. Among packings with the most places
+    the one keeping most `hint` columns (the current roster) wins, so nobody moves for
+    nothing. The chosen columns, or None when no solver is found or it finds no solution by
+    `deadline` (at most `COLUMN_MIP_MAX_S` from now).
 
     The configuration LP is often nearly integral where the fill searches stall (a
     53 000-pair component: LP 2 031, CP-SAT on its pairs still 2 028 after 300 s, this MIP
@@ -366,24 +369,31 @@ def pack_columns(
         by_vol.setdefault(v, []).append(var)
         for _p, q in entries:
             by_pos.setdefault(q, []).append(var)
-        for lv, terms in at_level.items():
-            n = sum(1 for p, _q in entries if level_of(p) >= lv)
-            if n:
-                terms.append((var, n))
+        if at_level:
+            levels = [level_of(p) for p, _q in entries]
+            for lv, terms in at_level.items():
+                n = sum(1 for level in levels if level >= lv)
+                if n:
+                    terms.append((var, n))
     for vs in by_vol.values():
         solver.Add(sum(vs) <= 1)
     for q, vs in sorted(by_pos.items()):
         solver.Add(sum(vs) <= capacity[q])
     for lv, terms in sorted(at_level.items()):
         solver.Add(sum(n * var for var, n in terms) >= hold[lv])
+    # one place outweighs keeping every current column (integer coefficients, zero gap)
+    keep = set(hint)
+    unit = len(keep) + 1
     objective = solver.Objective()
-    for var, (_v, entries) in zip(x, columns, strict=True):
-        objective.SetCoefficient(var, float(len(entries)))
+    for i, (var, (_v, entries)) in enumerate(zip(x, columns, strict=True)):
+        objective.SetCoefficient(var, float(unit * len(entries) + (i in keep)))
     objective.SetMaximization()
-    chosen = set(hint)
-    solver.SetHint(x, [1.0 if i in chosen else 0.0 for i in range(len(x))])
-    solver.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
-    status = solver.Solve()
+    solver.SetHint(x, [1.0 if i in keep else 0.0 for i in range(len(x))])
+    limit = min(deadline - time.perf_counter(), COLUMN_MIP_MAX_S)
+    solver.SetTimeLimit(max(1, int(limit * 1000)))
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
+    status = solver.Solve(params)
     if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
         return None
     return [i for i, var in enumerate(x) if var.solution_value() > 0.5]

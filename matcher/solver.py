@@ -237,8 +237,10 @@ def solve(
             if time.perf_counter() + need >= deadline:
                 break
             tried += 1
-            for _ in range(LAGRANGIAN_COMPONENT_PASSES):
+            for passes in range(LAGRANGIAN_COMPONENT_PASSES):
                 # a pass that wins places leaves another roster, so other columns: again
+                if passes and time.perf_counter() + need >= deadline:
+                    break
                 won, lowered = lagrangian(
                     deadline=deadline,
                     region=pos_order[pos_bounds[c] : pos_bounds[c + 1]],
@@ -2116,8 +2118,10 @@ class _State:
         """The best roster made of whole columns of a Lagrangian master: every volunteer
         keeps their current places or takes one of their priced schedules (pair, position),
         the others' places fixed, at least as many places at or above every priority level,
-        the most places in all (`_colgen.pack_columns`); a better one is checked and placed by
-        CP-SAT on those pairs (`_solve_region`, hinted with it). Returns the places won."""
+        the most places in all (`_colgen.pack_columns`). A better one (its schedules checked
+        again) is placed by CP-SAT on those pairs and the current ones, started from it
+        (`_solve_region` with `hint`), and kept when it is better by priority and in places.
+        Returns the places won."""
         by_vol: dict[int, set[tuple[tuple[int, int], ...]]] = defaultdict(set)
         for v, entries in schedules:
             if entries:
@@ -2158,6 +2162,12 @@ class _State:
             return 0
         new = {p: q for i in chosen for p, q in columns[i][1]}
         if len(new) <= len(current):
+            return 0
+        # each chosen schedule keeps its volunteer's rules (the pricing's own, checked again)
+        schedule: dict[int, list[int]] = defaultdict(list)
+        for p in new:
+            schedule[self.pv_l[p]].append(p)
+        if not all(self._feasible(v, pairs) for v, pairs in schedule.items()):
             return 0
         return self._solve_region(
             prep,
@@ -2332,6 +2342,11 @@ class _State:
         chosen = [int(sel[i]) for i in res.arcs]
         if (hint is None and not res.improved) or len(chosen) <= before:
             return 0
+        if hint is not None:
+            # not started from the current roster: better only when better by priority too
+            taken = [self.a_pair_l[a] for a in chosen]
+            if self._roster_key(prep, taken, [])[1:-1] <= self._roster_key(prep, current, [])[1:-1]:
+                return 0
         for p in current:
             self._remove(p)
         for a in chosen:

@@ -321,7 +321,7 @@ def test_column_search_places_the_better_packing():
     assert set(state.pair_pos) == {pair_of["a", "late"], pair_of["b", "early"]}
 
 
-def test_column_search_never_trades_a_higher_priority_place():
+def test_column_search_never_trades_a_higher_priority_place(monkeypatch):
     """`a` holds `long` (09:00-15:00, priority 3); `first` and `second` (09:00-12:00,
     12:00-15:00, priority 1) clash with it: two places, but of lower priority, so `a` stays."""
     from tests.matcher.conftest import at, make_problem, make_shift, make_volunteer
@@ -339,6 +339,24 @@ def test_column_search_never_trades_a_higher_priority_place():
     pos = {sh.id: int(prep.positions.open_of_shift[s]) for s, sh in enumerate(problem.shifts)}
     state._add(pair["long"], pos["long"])
     schedules = [(0, [(pair["first"], pos["first"]), (pair["second"], pos["second"])])]
+    holds = []
+    real = _colgen.pack_columns
+
+    def spy(columns, capacity, level_of, hold, hint, deadline):
+        holds.append(hold)
+        return real(columns, capacity, level_of, hold, hint, deadline)
+
+    monkeypatch.setattr(_colgen, "pack_columns", spy)
     deadline = time.perf_counter() + 30
     assert state.column_search(prep, schedules, seed=0, workers=1, deadline=deadline) == 0
     assert set(state.pair_pos) == {pair["long"]}
+    # priorities 1 and 3 are levels 1 and 2: the packing keeps the one place at level 2
+    assert holds == [{2: 1}]
+
+
+def test_pack_columns_moves_nobody_for_nothing():
+    """Two packings fill the one place; the current roster (the hint) is kept."""
+    columns = [("a", [(0, 1)]), ("b", [(1, 1)])]
+    deadline = time.perf_counter() + 30
+    for hint in ([0], [1]):
+        assert _colgen.pack_columns(columns, {1: 1}, lambda p: 1, {}, hint, deadline) == hint

@@ -70,6 +70,7 @@ SEARCH_PASSES = 3  # neighbourhood and closure searches again while a pass wins 
 LAGRANGIAN_DTIME = 2.0  # deterministic time of the CP-SAT search on the master's columns
 LAGRANGIAN_COMPONENT_MAX_PAIRS = 150_000  # whole components up to this size get the bound,
 LAGRANGIAN_COMPONENT_PASSES = 3  # ... again on the new roster while a pass wins places
+LAGRANGIAN_PASS_ROOM = 3  # ... and the time left holds this many passes like the last
 LAGRANGIAN_S_PER_PAIR = 3e-5  # ... larger ones when this many seconds per pair are left
 LAGRANGIAN_REGION_STEPS = 3  # the slack volunteers' region grows this many steps outward
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
@@ -237,15 +238,20 @@ def solve(
             if time.perf_counter() + need >= deadline:
                 break
             tried += 1
+            took = 0.0
             for passes in range(LAGRANGIAN_COMPONENT_PASSES):
-                # a pass that wins places leaves another roster, so other columns: again
-                if passes and time.perf_counter() + need >= deadline:
+                # a pass that wins places leaves another roster, so other columns: again,
+                # while the time left holds a few more passes like the last
+                left = deadline - time.perf_counter()
+                if passes and (need >= left or took * LAGRANGIAN_PASS_ROOM > left):
                     break
+                took = -time.perf_counter()
                 won, lowered = lagrangian(
                     deadline=deadline,
                     region=pos_order[pos_bounds[c] : pos_bounds[c + 1]],
                     scope=comps[c].pairs,
                 )
+                took += time.perf_counter()
                 won_all += won
                 lowered_all += lowered
                 if not won or state.places_in(comps[c]) >= bound[c]:

@@ -27,7 +27,7 @@ import itertools
 import os
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -242,16 +242,16 @@ def solve(
             for passes in range(LAGRANGIAN_COMPONENT_PASSES):
                 # a pass that wins places leaves another roster, so other columns: again,
                 # while the time left holds a few more passes like the last
-                left = deadline - time.perf_counter()
+                began = time.perf_counter()
+                left = deadline - began
                 if passes and (need >= left or took * LAGRANGIAN_PASS_ROOM > left):
                     break
-                took = -time.perf_counter()
                 won, lowered = lagrangian(
                     deadline=deadline,
                     region=pos_order[pos_bounds[c] : pos_bounds[c + 1]],
                     scope=comps[c].pairs,
                 )
-                took += time.perf_counter()
+                took = time.perf_counter() - began
                 won_all += won
                 lowered_all += lowered
                 if not won or state.places_in(comps[c]) >= bound[c]:
@@ -1784,13 +1784,12 @@ class _State:
         )
         hold: dict[int, int] | None = None
         if hold_fill:
-            hold = defaultdict(int)
-            for p in pairs.tolist():
-                if p in self.pair_pos:
-                    hold[int(prep.level[prep.ps[p]])] += 1
-            for lk in comp.locked.tolist():
-                if lk in self.locked_pos:
-                    hold[int(prep.level[prep.lk_s[lk]])] += 1
+            counts = self._places_by_level(
+                prep,
+                (p for p in pairs.tolist() if p in self.pair_pos),
+                (lk for lk in comp.locked.tolist() if lk in self.locked_pos),
+            )
+            hold = {lv: n for lv, n in enumerate(counts) if lv and n}
         res = _cpsat.solve_component(
             model,
             seed=seed,
@@ -2160,9 +2159,9 @@ class _State:
             return int(level[ps[p]])
 
         current = [p for v in vols for p in self.vol_pairs.get(v, ())]
-        hold = {
-            lv: sum(1 for p in current if level_of(p) >= lv) for lv in range(2, prep.n_levels + 1)
-        }
+        # places at or above each level but the lowest (the total is the objective)
+        at_or_above = list(itertools.accumulate(self._places_by_level(prep, current)[::-1]))[::-1]
+        hold = {lv: at_or_above[lv] for lv in range(2, prep.n_levels + 1)}
         chosen = _colgen.pack_columns(columns, capacity, level_of, hold, hint, deadline)
         if chosen is None:
             return 0
@@ -2350,8 +2349,8 @@ class _State:
             return 0
         if hint is not None:
             # not started from the current roster: better only when better by priority too
-            taken = [self.a_pair_l[a] for a in chosen]
-            if self._roster_key(prep, taken, [])[1:-1] <= self._roster_key(prep, current, [])[1:-1]:
+            taken = self._places_by_level(prep, (self.a_pair_l[a] for a in chosen))
+            if taken[::-1] <= self._places_by_level(prep, current)[::-1]:
                 return 0
         for p in current:
             self._remove(p)
@@ -2359,14 +2358,22 @@ class _State:
             self._add(self.a_pair_l[a], int(prep.a_pos[a]))
         return len(chosen) - before
 
-    def _roster_key(self, prep: _Prepared, pairs: list[int], locked: list[int]) -> tuple[int, ...]:
-        """Lexicographic value of a component's roster: locked placed, places by level from
-        the highest, then minus the secondary cost (the objective CP-SAT optimises)."""
+    @staticmethod
+    def _places_by_level(
+        prep: _Prepared, pairs: Iterable[int], locked: Iterable[int] = ()
+    ) -> list[int]:
+        """Places of the pairs and locked pairs per priority level (index 0 unused)."""
         levels = [0] * (prep.n_levels + 1)
         for p in pairs:
             levels[int(prep.level[prep.ps[p]])] += 1
         for lk in locked:
             levels[int(prep.level[prep.lk_s[lk]])] += 1
+        return levels
+
+    def _roster_key(self, prep: _Prepared, pairs: list[int], locked: list[int]) -> tuple[int, ...]:
+        """Lexicographic value of a component's roster: locked placed, places by level from
+        the highest, then minus the secondary cost (the objective CP-SAT optimises)."""
+        levels = self._places_by_level(prep, pairs, locked)
         cost = sum(int(prep.pcost[p]) for p in pairs)
         count: dict[int, int] = defaultdict(int)
         insts: dict[int, set[int]] = defaultdict(set)

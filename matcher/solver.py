@@ -149,6 +149,8 @@ def solve(
     reserve = min(TAIL_MAX_SHARE * limit, TAIL_BASE_S + TAIL_S_PER_PLACE * problem.demand)
     hard_end = t_start + limit - reserve
     lns_deadline = min(t_start + limit * LNS_WALL_SHARE, hard_end)
+    # the Lagrangian and whole-component steps, CP-SAT and the searches again stop by this
+    late_deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
 
     arr = cand.build_arrays(problem)
     candidates = cand.generate_parallel(arr, threads)
@@ -207,8 +209,10 @@ def solve(
         workers=threads,
         max_rounds=CLOSURE_ROUNDS,
     )
+    # the slack region's step first, by the later deadline: on a slow or busy machine the
+    # flow phase can end after the neighbourhood searches' share, and this step wins most
     if int(filled_by_comp.sum()) < int(bound.sum()) and flow.closed is not None:
-        won, lowered = lagrangian(deadline=lns_deadline)
+        won, lowered = lagrangian(deadline=late_deadline)
         filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
         say(f"lagrangian bound: {lowered} lower, {won} more places ({elapsed():.1f} s)")
 
@@ -230,7 +234,7 @@ def solve(
             key=lambda c: (comps[c].n_pairs, c),
         )
         lowered_all = won_all = tried = 0
-        deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
+        deadline = late_deadline
         for c in whole:
             # components above the size get the step only when it likely ends in time
             big = comps[c].n_pairs > LAGRANGIAN_COMPONENT_MAX_PAIRS
@@ -286,7 +290,7 @@ def solve(
             budget_pairs -= comps[c].n_pairs
     total_pairs = sum(comps[c].n_pairs for c in selected) or 1
     cp_budget = max(0.0, limit * CPSAT_SHARE - elapsed())
-    deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
+    deadline = late_deadline
     for c in selected:
         if time.perf_counter() >= deadline:
             break
@@ -368,17 +372,16 @@ def solve(
     # fill too): the places still free and the volunteers with slack are others now, so the
     # slack region's Lagrangian step (other columns) and both fill searches run again while a
     # pass wins; the components they change lose any proof of their secondary optimum
-    again_deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
     for _ in range(SEARCH_PASSES):
         if state.moves == moves_searched or int(filled_by_comp.sum()) >= int(bound.sum()):
             break
-        if flow.closed is None or time.perf_counter() >= again_deadline:
+        if flow.closed is None or time.perf_counter() >= late_deadline:
             break
         moves_searched = state.moves
         won = (
-            lagrangian(deadline=again_deadline)[0]
-            + neighbourhoods(deadline=again_deadline)
-            + closures(deadline=again_deadline)
+            lagrangian(deadline=late_deadline)[0]
+            + neighbourhoods(deadline=late_deadline)
+            + closures(deadline=late_deadline)
         )
         if won:
             before = filled_by_comp

@@ -520,6 +520,35 @@ def test_whole_components_above_the_size_get_the_lagrangian_step_only_with_time_
     assert any("lagrangian bound on 1 whole components" in m for m in seen[1e-9])
 
 
+def test_slack_region_step_has_until_the_late_deadline(monkeypatch):
+    """The first Lagrangian step (slack region) stops by the late deadline (CP-SAT's share of
+    the limit), not the neighbourhood searches' earlier one: on a slow or busy machine the
+    flow phase can end after that share (100 000 x 30 000 with another process running: at
+    42 s of 60), and this step wins the most places and bound."""
+    import time
+
+    import matcher.solver as solver_module
+    from benchmarks.generate import generate
+
+    problem = load_problem(generate(volunteers=600, shifts=180, seed=9))
+    real = solver_module._State.lagrangian_search
+    deadlines: list[float] = []
+
+    def spied(self, *args, **kwargs):
+        if kwargs.get("region") is None:
+            deadlines.append(kwargs["deadline"])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(solver_module._State, "lagrangian_search", spied)
+    started = time.perf_counter()
+    solution = solve(problem, time_limit=60, seed=0, threads=2, started_at=started)
+    assert check_solution(problem, solution) == []
+    assert deadlines, "the slack region's step ran"
+    late = started + 60 * solver_module.CPSAT_WALL_SHARE
+    assert deadlines[0] == pytest.approx(late)
+    assert solver_module.LNS_WALL_SHARE < solver_module.CPSAT_WALL_SHARE
+
+
 def test_repair_keeps_the_place_fewest_others_could_take():
     """One volunteer holds two clashing places of equal priority: `crowded` (next door, two
     neighbours may take it too) and `scarce` (farther away, nobody else reaches it). The

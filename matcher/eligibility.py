@@ -40,6 +40,7 @@ SCHEDULE_REASONS = ("overlap", "rest", "max_shifts", "max_hours")
 EARTH_RADIUS_KM = 6371.0
 DISTANCE_EPS_KM = 1e-9
 US_PER_HOUR = 3_600_000_000
+HOURS_CAP_MAX_US = 2**62  # a max_hours above this many microseconds is no cap (held here)
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -182,13 +183,15 @@ def hours_cap_us(max_hours: float) -> int:
     fill ``max_hours: 1`` and one microsecond more breaks it; except that a product within a
     thousandth of a microsecond of a whole number is that number: hours written as minutes /
     60 (2.283333333333333 for 137 minutes, 8 219.999999999998 s exactly) allow their minutes,
-    as a comparison of hours in floating point does.
+    as a comparison of hours in floating point does. Caps above ``HOURS_CAP_MAX_US`` (2**62
+    us, about 146 000 years: no cap at all) are held there, so they fit in 64-bit integers
+    and a ``timedelta`` (``max_hours: 3e9`` crashed the solver).
     """
     exact = Fraction(str(max_hours)) * US_PER_HOUR
     nearest = round(exact)
     if abs(exact - nearest) <= Fraction(1, 1000):
-        return max(nearest, 0)
-    return max(math.floor(exact), 0)
+        return min(max(nearest, 0), HOURS_CAP_MAX_US)
+    return min(max(math.floor(exact), 0), HOURS_CAP_MAX_US)
 
 
 def within_caps(volunteer: Volunteer, taken: Iterable[Shift], extra: Shift | None = None) -> bool:

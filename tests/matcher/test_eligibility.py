@@ -389,6 +389,17 @@ def test_hours_cap_is_the_decimal_value_of_max_hours(max_hours: float, cap_us: i
     assert caps_reasons(volunteer, [over]) == ("max_hours",)
 
 
+@pytest.mark.parametrize("max_hours", [2.5e9, 3e9, 1e20, 1e300])
+def test_a_huge_max_hours_is_no_cap_and_fits_64_bits(max_hours: float) -> None:
+    """3e9 hours is more microseconds than an int64 holds (it crashed the solver's arrays):
+    caps above 2**62 us are held there, which no roster reaches."""
+    assert hours_cap_us(max_hours) == 2**62  # 2.5e9 hours: 9e18 us, above it too
+    assert hours_cap_us(1e9) == 3_600_000_000 * 10**9  # below: exact
+    volunteer = make_volunteer(max_hours=max_hours)
+    week = make_shift("w", start=at(0), end=at(0) + timedelta(days=7))
+    assert caps_reasons(volunteer, [week]) == ()
+
+
 def test_no_caps_means_unlimited() -> None:
     volunteer = make_volunteer(max_shifts=None, max_hours=None)
     week = [make_shift(f"d{d}", start=at(8, d), end=at(20, d)) for d in range(7)]

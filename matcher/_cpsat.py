@@ -199,9 +199,16 @@ def solve_component(
     params.interleave_search = True
     for key, value in (overrides or {}).items():
         setattr(params, key, value)
-    params.max_deterministic_time = max(
-        deterministic_time * FILL_SHARE / (len(levels) + (len(levels) > 1)), 0.05
-    )
+    # the fill's share split over the phases that run: the most places (a bound, with more
+    # than one level), then one weighted phase or one per level; searches on regions
+    # (`fill_only`) keep the split their budgets were tuned with, a part per level and one
+    # more even where the levels are combined (6x more time there took the whole-component
+    # step at 3 000 x 900 from 6 to 12 s and cost the last place)
+    if fill_only:
+        n_phases = len(levels) + (len(levels) > 1)
+    else:
+        n_phases = (1 if combined else len(levels)) + (len(levels) > 1 and hold_levels is None)
+    params.max_deterministic_time = max(deterministic_time * FILL_SHARE / n_phases, 0.05)
     phases = (
         [sum(weights[lv] * t for lv in levels for t in level_terms[lv])]
         if combined

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
 import pytest
 
 from matcher.check import check_solution
@@ -577,3 +581,62 @@ def test_repair_keeps_the_place_fewest_others_could_take():
     assert set(state.pair_pos) == {pair_of["v", "scarce"]}
     assert state.augment(prep) == 1
     assert set(state.pair_pos) == {pair_of["v", "scarce"], pair_of["n1", "crowded"]}
+
+
+RETRY_PROBLEM = Path(__file__).parent / "data" / "cpsat_retry.json"
+
+
+def _at_or_above(by_priority: Mapping[int, int]) -> tuple[int, ...]:
+    """Places at or above each priority, highest first (compares lexicographic fill)."""
+    levels = sorted(by_priority, reverse=True)
+    return tuple(sum(by_priority[p] for p in levels if p >= lv) for lv in levels)
+
+
+def test_cp_sat_goes_on_where_its_first_budget_proved_no_fill():
+    """A 184-pair component with five priorities (found by an independent checker): CP-SAT's
+    first budget (0.29 deterministic s) ends with 11 places of priority 2, and a roster with
+    12 (the same places above) exists. With more time for unproven components it is found."""
+    problem = load_problem(RETRY_PROBLEM)
+    better = {5: 8, 4: 6, 3: 6, 2: 12, 1: 9}  # a valid roster the checker found
+    solution = solve(problem, time_limit=30, seed=0, threads=1)
+    assert check_solution(problem, solution) == []
+    assert _at_or_above(solution.metrics.filled_by_priority) >= _at_or_above(better)
+
+
+def test_cp_sat_retries_grow_fourfold_within_their_budget(monkeypatch):
+    """Unproven components get CP-SAT again with 4x the last deterministic time while
+    CPSAT_RETRY_SHARE of the limit lasts (the last round gets what is left, then it stops)."""
+    import matcher.solver as solver_module
+
+    problem = load_problem(RETRY_PROBLEM)
+    real = solver_module._State.solve_component
+    budgets: list[float] = []
+
+    def never_proven(self, prep, comp, **kwargs):
+        res = real(self, prep, comp, **kwargs)
+        if not kwargs.get("hold_fill"):
+            budgets.append(kwargs["dtime"])
+        return dataclasses.replace(res, fill_proven=False)
+
+    monkeypatch.setattr(solver_module._State, "solve_component", never_proven)
+    solution = solve(problem, time_limit=30, seed=0, threads=1)
+    assert check_solution(problem, solution) == []
+    first, *retries = budgets
+    budget = 30 * solver_module.CPSAT_RETRY_SHARE
+    assert retries[0] == pytest.approx(4 * first)
+    assert sum(retries) == pytest.approx(budget)
+    assert retries[-1] < 4 * retries[-2]  # what was left
+
+
+def test_a_huge_max_hours_solves_like_no_cap():
+    """max_hours 3e9 (an independent checker's case) crashed `build_arrays` with an
+    OverflowError; now it is no cap."""
+    volunteers = (make_volunteer("v1", max_hours=3e9), make_volunteer("v2", max_hours=1e300))
+    shifts = (
+        make_shift("a", start=at(9), end=at(12), needed=2),
+        make_shift("b", start=at(13), end=at(16), needed=2),
+    )
+    problem = make_problem(volunteers=volunteers, shifts=shifts)
+    solution = solve(problem, threads=1)
+    assert check_solution(problem, solution) == []
+    assert solution.metrics.filled == 4

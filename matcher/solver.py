@@ -314,8 +314,9 @@ def solve(
             cp_budget * comps[c].n_pairs / total_pairs,
             CPSAT_DTIME_BASE + CPSAT_DTIME_PER_PAIR * comps[c].n_pairs,
         )
-        if not exact(c, max(share, 0.2)):
-            unproven[c] = max(share, 0.2)
+        dtime = max(share, 0.2)
+        if not exact(c, dtime):
+            unproven[c] = dtime
     # those whose fill CP-SAT did not prove go on (the roster is the hint) with
     # CPSAT_RETRY_FACTOR times the last deterministic time, within a budget of a share of the
     # limit counted in deterministic time: small problems use their time limit for the proof
@@ -2178,23 +2179,15 @@ class _State:
             columns.extend((v, list(e)) for e in sorted(by_vol[v] - {mine}))
         if len(columns) == len(hint):
             return 0
-        v_set = set(vols)
+        current = [p for v in vols for p in self.vol_pairs.get(v, ())]
         touched = {q for _v, entries in columns for _p, q in entries}
-        held: dict[int, int] = defaultdict(int)
-        for p, q in self.pair_pos.items():
-            if q in touched and self.pv_l[p] not in v_set:
-                held[q] += 1
-        for q in self.locked_pos.values():
-            if q in touched:
-                held[q] += 1
-        capacity = {q: max(int(prep.positions.capacity[q]) - held[q], 0) for q in touched}
+        capacity = self._places_left(prep, touched, current)
         level = prep.level
         ps = self.ps_l
 
         def level_of(p: int) -> int:
             return int(level[ps[p]])
 
-        current = [p for v in vols for p in self.vol_pairs.get(v, ())]
         # places at or above each level but the lowest (the total is the objective)
         at_or_above = list(itertools.accumulate(self._places_by_level(prep, current)[::-1]))[::-1]
         hold = {lv: at_or_above[lv] for lv in range(2, prep.n_levels + 1)}
@@ -2221,6 +2214,18 @@ class _State:
             allowed=set(new),
             hint=new,
         )
+
+    def _places_left(
+        self, prep: _Prepared, positions: Iterable[int], moving: Iterable[int]
+    ) -> dict[int, int]:
+        """Places of each position that the `moving` pairs may take: its capacity less the
+        places held by everyone else (locked pairs included; `pos_fill` counts them all)."""
+        left = {q: int(prep.positions.capacity[q]) - int(self.pos_fill[q]) for q in positions}
+        for p in moving:
+            q = self.pair_pos.get(p)
+            if q in left:
+                left[q] += 1
+        return {q: max(n, 0) for q, n in left.items()}
 
     def _open_positions_of(
         self, vols: np.ndarray, a_bounds: np.ndarray, closed: np.ndarray
@@ -2321,16 +2326,8 @@ class _State:
         )
         arc_pos = prep.a_pos[sel]
         pos_ids = np.unique(arc_pos).tolist()
-        pos_set = set(pos_ids)
-        # places of the neighbourhood's positions held by pairs that stay fixed
         v_set = set(vols)
-        fixed_fill: dict[int, int] = defaultdict(int)
         var_set = set(local)
-        for p, q in self.pair_pos.items():
-            if q in pos_set and p not in var_set:
-                fixed_fill[q] += 1
-        for q in self.locked_pos.values():
-            fixed_fill[q] += 1
         current = [p for p in var_pairs if p in self.pair_pos]
         lost = [
             p
@@ -2355,9 +2352,7 @@ class _State:
             locked_arc_lock=np.zeros(0, np.int64),
             locked_arc_pos=np.zeros(0, np.int64),
             locked_placed=0,
-            pos_capacity={
-                q: max(int(positions.capacity[q]) - fixed_fill.get(q, 0), 0) for q in pos_ids
-            },
+            pos_capacity=self._places_left(prep, pos_ids, current),
             pos_level={q: int(prep.level[positions.shift[q]]) for q in pos_ids},
             vol_max_shifts=ms,
             vol_max_dur=dr,

@@ -2158,16 +2158,17 @@ class _State:
         deadline: float,
     ) -> int:
         """The best roster made of whole columns of a Lagrangian master: every volunteer
-        keeps their current places or takes one of their priced schedules (pair, position),
-        the others' places fixed, at least as many places at or above every priority level,
-        the most places in all (`_colgen.pack_columns`). A better one (its schedules checked
+        keeps their current places or takes one of their priced schedules (pair, position;
+        with the current places that fit beside it), the others' places fixed, at least as
+        many places at or above every priority level, the most places in all
+        (`_colgen.pack_columns`). A better one (its schedules checked
         again) is placed by CP-SAT on those pairs and the current ones, started from it
         (`_solve_region` with `hint`), and kept when it is better by priority and in places.
         Returns the places won."""
         by_vol: dict[int, set[tuple[tuple[int, int], ...]]] = defaultdict(set)
         for v, entries in schedules:
             if entries:
-                by_vol[v].add(tuple(sorted(entries)))
+                by_vol[v].add(self._with_current_places(v, entries))
         vols = sorted(by_vol)
         columns: list[tuple[int, list[tuple[int, int]]]] = []
         hint: list[int] = []
@@ -2214,6 +2215,23 @@ class _State:
             allowed=set(new),
             hint=new,
         )
+
+    def _with_current_places(
+        self, v: int, entries: list[tuple[int, int]]
+    ) -> tuple[tuple[int, int], ...]:
+        """A priced schedule of volunteer v (pair, position) with v's current places that fit
+        beside it added (in pair order; each keeps its position): the pricing leaves out pairs
+        the region's multipliers do not price (closed positions outside it count full there),
+        so a schedule alone would give those places up, and the packing would count the loss.
+        """
+        pairs = [p for p, _q in entries]
+        have = set(pairs)
+        kept = list(entries)
+        for p in sorted(self.vol_pairs.get(v, ())):
+            if p not in have and self._feasible(v, [*pairs, p]):
+                pairs.append(p)
+                kept.append((p, self.pair_pos[p]))
+        return tuple(sorted(kept))
 
     def _places_left(
         self, prep: _Prepared, positions: Iterable[int], moving: Iterable[int]

@@ -321,6 +321,37 @@ def test_column_search_places_the_better_packing():
     assert set(state.pair_pos) == {pair_of["a", "late"], pair_of["b", "early"]}
 
 
+def test_column_search_keeps_the_current_places_beside_a_priced_schedule():
+    """`a` holds `morning`, `b` holds `noon`. The
+    master priced `a` on `noon` alone and `b` on `evening` (a region's pricing leaves out
+    the places it does not price). As priced, the packing trades `a`'s morning for noon and
+    wins nothing; with the current place that fits beside it, `a` keeps `morning` and takes
+    `noon`, `b` moves to `evening`: one place more."""
+    from tests.matcher.conftest import at, make_problem, make_shift, make_volunteer
+
+    problem = make_problem(
+        volunteers=(make_volunteer("a"), make_volunteer("b")),
+        shifts=(
+            make_shift("morning", start=at(8), end=at(10)),
+            make_shift("noon", start=at(12), end=at(14)),
+            make_shift("evening", start=at(16), end=at(18)),
+        ),
+    )
+    prep, state, pair_of = empty_state(problem)
+    pos = {sh.id: int(prep.positions.open_of_shift[s]) for s, sh in enumerate(problem.shifts)}
+    state._add(pair_of["a", "morning"], pos["morning"])
+    state._add(pair_of["b", "noon"], pos["noon"])
+    schedules = [
+        (0, [(pair_of["a", "noon"], pos["noon"])]),
+        (1, [(pair_of["b", "evening"], pos["evening"])]),
+    ]
+    deadline = time.perf_counter() + 30
+    assert state.column_search(prep, schedules, seed=0, workers=1, deadline=deadline) == 1
+    # (CP-SAT, started from the packing, may settle on another roster of three places)
+    assert len(state.pair_pos) == 3
+    assert pair_of["a", "morning"] in state.pair_pos
+
+
 def test_column_search_never_trades_a_higher_priority_place(monkeypatch):
     """`a` holds `long` (09:00-15:00, priority 3); `first` and `second` (09:00-12:00,
     12:00-15:00, priority 1) clash with it: two places, but of lower priority, so `a` stays."""

@@ -176,7 +176,13 @@ def solve(
         affected.update(comp_of_pair[state.pairs_of_vol_all(v)].tolist())
     if dirty:
         won = state.augment(prep, deadline=t_start + limit - reserve / 2)
-        say(f"repair: {len(dirty)} volunteers broke a relaxed rule; {won} places refilled")
+        # ... then chains to the places the relaxed flow left free (the relaxation chose
+        # which of equivalent places to fill; a roster may reach others)
+        more = state.augment(prep, deadline=late_deadline, every_free=True)
+        say(
+            f"repair: {len(dirty)} volunteers broke a relaxed rule; {won} places refilled, "
+            f"{more} more by chains to places the flow left free"
+        )
     filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
     proven_secondary = np.full(len(comps), flow.exact_costs, dtype=bool)
     proven_secondary[sorted(affected)] = False
@@ -397,8 +403,9 @@ def solve(
 
     # every step since the neighbourhood search moved volunteers (the secondary costs at equal
     # fill too): the places still free and the volunteers with slack are others now, so the
-    # slack region's Lagrangian step (other columns) and both fill searches run again while a
-    # pass wins; the components they change lose any proof of their secondary optimum
+    # augmenting chains (to every free place), the slack region's Lagrangian step (other
+    # columns) and both fill searches run again while a pass wins; the components they change
+    # lose any proof of their secondary optimum
     for _ in range(SEARCH_PASSES):
         if state.moves == moves_searched or int(filled_by_comp.sum()) >= int(bound.sum()):
             break
@@ -407,6 +414,7 @@ def solve(
         moves_searched = state.moves
         won = 0
         for search in (
+            lambda: state.augment(prep, deadline=late_deadline, every_free=True),
             lambda: lagrangian(deadline=late_deadline)[0],
             lambda: neighbourhoods(deadline=late_deadline),
             lambda: closures(deadline=late_deadline),
@@ -1644,17 +1652,21 @@ class _State:
         ms, dr = self.ms_l[v], self.dr_l[v]
         return (ms < 0 or count <= ms) and (dr < 0 or hours <= dr)
 
-    def augment(self, prep: _Prepared, deadline: float = float("inf")) -> int:
-        """Refill the places the repair freed through chains of moves that keep every rule;
-        return the places won (stops at the deadline)."""
+    def augment(
+        self, prep: _Prepared, deadline: float = float("inf"), *, every_free: bool = False
+    ) -> int:
+        """Refill the places the repair freed through chains of moves that keep every rule
+        (with `every_free`, every free place, those the relaxed flow left free too); return
+        the places won (stops at the deadline)."""
         positions = prep.positions
+        target = positions.capacity if every_free else self.flow_fill
         won = 0
-        free = np.flatnonzero(self.pos_fill < self.flow_fill)
+        free = np.flatnonzero(self.pos_fill < target)
         order = sorted(free.tolist(), key=lambda q: (-int(prep.level[positions.shift[q]]), q))
         for k, q in enumerate(order):
             if k % 64 == 0 and time.perf_counter() >= deadline:
                 break
-            while self.pos_fill[q] < min(positions.capacity[q], self.flow_fill[q]):
+            while self.pos_fill[q] < min(positions.capacity[q], target[q]):
                 if not self._augment_one(q):
                     break
                 won += 1

@@ -106,7 +106,7 @@ def solve_with(monkeypatch, problem: Problem, *, search: bool, exact: bool) -> S
 
 # random problems where the repaired flow roster is not the cheapest at its fill (found by
 # comparing the pipeline without the secondary steps with the reference optimum)
-IMPROVABLE = [28, 47, 62, 112, 195]
+IMPROVABLE = [28, 47, 112, 187, 195]
 
 
 @pytest.mark.parametrize("seed", IMPROVABLE)

@@ -586,6 +586,24 @@ def test_repair_keeps_the_place_fewest_others_could_take():
     assert set(state.pair_pos) == {pair_of["v", "scarce"], pair_of["n1", "crowded"]}
 
 
+def test_chains_reach_the_places_the_flow_left_free():
+    """`a` holds `early` (09:00-12:00), which clashes with `late` (11:00-14:00); `b` may
+    only take `early`. The relaxed flow filled `early` alone, so the repair's chains look at
+    nothing; the chains to every free place move `a` to `late` and give `early` to `b`."""
+    problem = make_problem(
+        volunteers=(make_volunteer("a"), make_volunteer("b", availability=(window(8, 12.5),))),
+        shifts=(make_shift("early"), make_shift("late", start=at(11), end=at(14))),
+    )
+    prep, state, pair_of = empty_state(problem)
+    open_of = prep.positions.open_of_shift
+    early = pair_of["a", "early"]
+    state._add(early, int(open_of[prep.ps[early]]))
+    state.flow_fill = state.pos_fill.copy()
+    assert state.augment(prep) == 0
+    assert state.augment(prep, every_free=True) == 1
+    assert set(state.pair_pos) == {pair_of["a", "late"], pair_of["b", "early"]}
+
+
 RETRY_PROBLEM = Path(__file__).parent / "data" / "cpsat_retry.json"
 
 

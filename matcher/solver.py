@@ -405,20 +405,27 @@ def solve(
     # fill too): the places still free and the volunteers with slack are others now, so the
     # augmenting chains (to every free place), the slack region's Lagrangian step (other
     # columns) and both fill searches run again while a pass wins; the components they change
-    # lose any proof of their secondary optimum
-    for _ in range(SEARCH_PASSES):
+    # lose any proof of their secondary optimum. The first pass's chains run even after the
+    # late deadline (by the hard end; about 0.5 s at 100 000 x 30 000): on a slow machine the
+    # secondary steps end after it, and those chains are what the exchanges made possible
+    for pass_no in range(SEARCH_PASSES):
         if state.moves == moves_searched or int(filled_by_comp.sum()) >= int(bound.sum()):
             break
-        if flow.closed is None or time.perf_counter() >= late_deadline:
+        late = time.perf_counter() >= late_deadline
+        if late and pass_no:
             break
         moves_searched = state.moves
         won = 0
-        for search in (
-            lambda: state.augment(prep, deadline=late_deadline, every_free=True),
-            lambda: lagrangian(deadline=late_deadline)[0],
-            lambda: neighbourhoods(deadline=late_deadline),
-            lambda: closures(deadline=late_deadline),
-        ):
+        searches: list[Callable[[], int]] = [
+            lambda: state.augment(prep, deadline=hard_end, every_free=True)
+        ]
+        if flow.closed is not None and not late:
+            searches += [
+                lambda: lagrangian(deadline=late_deadline)[0],
+                lambda: neighbourhoods(deadline=late_deadline),
+                lambda: closures(deadline=late_deadline),
+            ]
+        for search in searches:
             won += search()
             if int(filled_by_comp.sum()) + won >= int(bound.sum()):
                 break  # at the bound: nothing more to find

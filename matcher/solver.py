@@ -2180,10 +2180,10 @@ class _State:
         keeps their current places or takes one of their priced schedules (pair, position;
         with the current places that fit beside it), the others' places fixed, at least as
         many places at or above every priority level, the most places in all
-        (`_colgen.pack_columns`). A better one (its schedules checked
-        again) is placed by CP-SAT on those pairs and the current ones, started from it
-        (`_solve_region` with `hint`), and kept when it is better by priority and in places.
-        Returns the places won."""
+        (`_colgen.pack_columns`). A better one (its schedules checked again) is placed by
+        CP-SAT on those pairs and the current ones, started from it (`_solve_region` with
+        `hint`), and kept when it is better by priority and in places. Returns the places
+        won."""
         by_vol: dict[int, set[tuple[tuple[int, int], ...]]] = defaultdict(set)
         for v, entries in schedules:
             if entries:

@@ -322,11 +322,11 @@ def test_column_search_places_the_better_packing():
 
 
 def test_column_search_keeps_the_current_places_beside_a_priced_schedule():
-    """`a` holds `morning`, `b` holds `noon`. The
-    master priced `a` on `noon` alone and `b` on `evening` (a region's pricing leaves out
-    the places it does not price). As priced, the packing trades `a`'s morning for noon and
-    wins nothing; with the current place that fits beside it, `a` keeps `morning` and takes
-    `noon`, `b` moves to `evening`: one place more."""
+    """`a` holds `morning`, `b` holds `noon`. The master priced `a` on `noon` alone and `b`
+    on `evening` (a region's pricing leaves out the places it does not price). As priced,
+    the packing trades `a`'s morning for noon and wins nothing; with the current place that
+    fits beside it, `a` keeps `morning` and takes `noon`, `b` moves to `evening`: one place
+    more."""
     from tests.matcher.conftest import at, make_problem, make_shift, make_volunteer
 
     problem = make_problem(

@@ -64,6 +64,7 @@ LNS_DTIME = 0.1  # deterministic time per neighbourhood
 LNS_WALL_SHARE = 0.6  # neighbourhood searches stop by this fraction of the time limit
 TAIL_BASE_S = 0.3  # time kept for explanations and output: base + per place, at most a share
 TAIL_S_PER_PLACE = 6e-5
+TAIL_S_PER_PAIR = 3e-7  # explanations of dense problems: about 0.2-0.27 us a candidate pair
 TAIL_MAX_SHARE = 0.3
 CLOSURE_ROUNDS = 200  # regions searched around volunteers with slack in the cut bound
 CLOSURE_MAX_PAIRS = 6000  # candidate pairs per region
@@ -147,16 +148,18 @@ def solve(
     def elapsed() -> float:
         return time.perf_counter() - t_start
 
-    # improvement steps end by this time: the rest is kept for explanations and output
-    reserve = min(TAIL_MAX_SHARE * limit, TAIL_BASE_S + TAIL_S_PER_PLACE * problem.demand)
+    arr = cand.build_arrays(problem)
+    candidates = cand.generate_parallel(arr, threads)
+    say(f"candidates: {len(candidates)} eligible pairs ({elapsed():.1f} s)")
+
+    # improvement steps end by this time: the rest is kept for explanations and output,
+    # which grow with the places and with the candidate pairs
+    tail = max(TAIL_S_PER_PLACE * problem.demand, TAIL_S_PER_PAIR * len(candidates))
+    reserve = min(TAIL_MAX_SHARE * limit, TAIL_BASE_S + tail)
     hard_end = t_start + limit - reserve
     lns_deadline = min(t_start + limit * LNS_WALL_SHARE, hard_end)
     # the Lagrangian and whole-component steps, CP-SAT and the searches again stop by this
     late_deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
-
-    arr = cand.build_arrays(problem)
-    candidates = cand.generate_parallel(arr, threads)
-    say(f"candidates: {len(candidates)} eligible pairs ({elapsed():.1f} s)")
     prep = _prepare(problem, arr, candidates)
 
     # the arc index and the components do not depend on the flow: built while it solves
@@ -175,7 +178,7 @@ def solve(
     for v in dirty:
         affected.update(comp_of_pair[state.pairs_of_vol_all(v)].tolist())
     if dirty:
-        won = state.augment(prep, deadline=t_start + limit - reserve / 2)
+        won = state.augment(prep, deadline=hard_end)
         # ... then chains to the places the relaxed flow left free (the relaxation chose
         # which of equivalent places to fill; a roster may reach others)
         more = state.augment(prep, deadline=late_deadline, every_free=True)
@@ -188,7 +191,9 @@ def solve(
     proven_secondary[sorted(affected)] = False
     if prep.same_institution_unit:
         proven_secondary[sorted(state.multi_institution_components(prep, comp_of_pair))] = False
-    cut, most_open = _cut_bound(prep, flow, comp_of_pair, comp_of_lock, len(comps))
+    cut, most_open = _cut_bound(
+        prep, flow, comp_of_pair, comp_of_lock, len(comps), deadline=late_deadline
+    )
     bound = np.minimum(comp_bound, cut)
 
     # the Lagrangian bound over the slack volunteers' positions, and the master's roster
@@ -508,6 +513,7 @@ def _cut_bound(
     comp_of_pair: np.ndarray,
     comp_of_lock: np.ndarray,
     n_c: int,
+    deadline: float = float("inf"),
 ) -> tuple[np.ndarray, dict[int, int]]:
     """A second proven bound per component, from the min cut with exact volunteer schedules.
 
@@ -517,6 +523,8 @@ def _cut_bound(
     With C the positions on the source side of the relaxation's min cut this is below the
     flow bound where the flow relaxed a volunteer's clashes or hours (and can be above it where
     the cut crosses a shift's off-skill budget arc: the caller keeps the least of the two).
+    Volunteers whose term needs the exact hour-cap DP after `deadline` get a looser valid
+    term instead (`_most_shifts_all`).
     """
     out = np.full(n_c, np.iinfo(np.int64).max, dtype=np.int64)
     most: dict[int, int] = {}
@@ -539,21 +547,105 @@ def _cut_bound(
     sel = closed & (pos_comp >= 0)
     np.add.at(out, pos_comp[sel], positions.capacity[sel])
     # volunteers: the most shifts they can work among their open pairs
-    pv = prep.pv[pair_open]
     idx = np.flatnonzero(pair_open)
     if len(idx):
-        st = prep.pstart[idx].tolist()
-        er = prep.pend_rest[idx].tolist()
-        dur = prep.pdur[idx].tolist()
-        bounds = np.searchsorted(pv, np.arange(prep.arr.n_volunteers + 1))
-        ms_l = prep.v_ms_rem.tolist()
-        dr_l = prep.v_dur_rem.tolist()
-        for v in np.unique(pv).tolist():
-            lo, hi = int(bounds[v]), int(bounds[v + 1])
-            best = _most_shifts(st[lo:hi], er[lo:hi], dur[lo:hi], ms_l[v], dr_l[v])
-            out[comp_of_pair[idx[lo]]] += best
-            most[v] = best
+        vols, best = _most_shifts_all(
+            prep.pv[idx],
+            prep.pstart[idx],
+            prep.pend_rest[idx],
+            prep.pdur[idx],
+            prep.v_ms_rem,
+            prep.v_dur_rem,
+            deadline,
+        )
+        first = np.searchsorted(prep.pv[idx], vols)
+        np.add.at(out, comp_of_pair[idx[first]], best)
+        most = dict(zip(vols.tolist(), best.tolist(), strict=True))
     return out, most
+
+
+def _most_shifts_all(
+    pv: np.ndarray,
+    st: np.ndarray,
+    er: np.ndarray,
+    dur: np.ndarray,
+    ms_rem: np.ndarray,
+    dr_rem: np.ndarray,
+    deadline: float = float("inf"),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per volunteer of `pv` (pairs sorted by volunteer and start): the most pairwise
+    non-clashing intervals [st, er) within the remaining caps (`_most_shifts`, exactly).
+
+    Returns (volunteers, counts). Vectorised: the greedy earliest-end schedule of every
+    volunteer at once (one round per shift of the longest), its size k within max_shifts;
+    where the hours cap binds, the k' shortest of the greedy schedule that fit are a valid
+    schedule (a lower bound) and the most of all the volunteer's shortest intervals that fit
+    is an upper one. Only volunteers where the two differ need `_most_shifts`' DP (Python);
+    after `deadline` they get the upper bound (valid for a bound, only looser).
+    """
+    n = len(pv)
+    ks, ke = _interval_keys(pv, st, er)
+    # per position i: the interval of least end among those from i to the end of its
+    # volunteer's run (later volunteers' keys are larger), by rank to get its index
+    by_end = np.argsort(ke, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_end] = np.arange(n)
+    least = by_end[np.minimum.accumulate(rank[::-1])[::-1]]
+    first = np.flatnonzero(np.r_[True, pv[1:] != pv[:-1]])
+    vols = pv[first]
+    ends = np.r_[first[1:], n]
+    cur = least[first]
+    picked: list[np.ndarray] = []
+    while len(cur):
+        picked.append(cur)
+        nxt = np.searchsorted(ks, ke[cur], side="left")  # first start at/after that end
+        more = nxt < ends
+        cur = least[nxt[more]]
+        ends = ends[more]
+    chosen = np.concatenate(picked)
+    n_v = len(ms_rem)
+    count = np.bincount(pv[chosen], minlength=n_v)[vols]
+    ms = ms_rem[vols]
+    k = np.where(ms >= 0, np.minimum(count, ms), count)
+    dr = dr_rem[vols]
+    capped = dr >= 0
+
+    def shortest_fitting(sel: np.ndarray) -> np.ndarray:
+        """Per volunteer of `vols`: how many of its shortest intervals in `sel` fit the hours."""
+        if not len(sel):
+            return np.zeros(len(vols), dtype=np.int64)
+        sel = sel[np.lexsort((dur[sel], pv[sel]))]
+        sv = pv[sel]
+        csum = np.cumsum(dur[sel])
+        run = np.flatnonzero(np.r_[True, sv[1:] != sv[:-1]])
+        before = np.where(run > 0, csum[np.maximum(run - 1, 0)], 0)
+        within = csum - np.repeat(before, np.diff(np.r_[run, len(sel)]))
+        fits = within <= dr_rem[sv]
+        return np.bincount(sv[fits], minlength=n_v)[vols]
+
+    lower = np.where(capped, np.minimum(k, shortest_fitting(chosen)), k)
+    # the upper bound only where the hours cut the greedy schedule short
+    short = lower < k
+    upper = k.copy()
+    if short.any():
+        runs = np.zeros(n_v, dtype=bool)
+        runs[vols[short]] = True
+        upper[short] = np.minimum(k, shortest_fitting(np.flatnonzero(runs[pv])))[short]
+    best = lower.copy()
+    open_at = np.flatnonzero(lower < upper)
+    if len(open_at):
+        bounds = np.r_[first, n]
+        st_l, er_l, dur_l = st.tolist(), er.tolist(), dur.tolist()
+        for j in open_at.tolist():
+            if time.perf_counter() >= deadline:
+                best[j] = upper[j]
+                continue
+            lo, hi = int(bounds[j]), int(bounds[j + 1])
+            v = int(vols[j])
+            best[j] = _most_shifts(
+                st_l[lo:hi], er_l[lo:hi], dur_l[lo:hi], int(ms_rem[v]), int(dr_rem[v])
+            )
+    return vols, best
 
 
 def _most_shifts(st: list[int], er: list[int], dur: list[int], ms: int, dr: int) -> int:
@@ -1492,6 +1584,7 @@ class _State:
         self.pos_fill = np.zeros(len(prep.positions), dtype=np.int64)
         self.pair_pos: dict[int, int] = {}  # pair -> position
         self.vol_pairs: dict[int, set[int]] = defaultdict(set)
+        self.vol_hours: dict[int, int] = defaultdict(int)  # duration of each one's pairs
         self.locked_pos: dict[int, int] = {}  # locked index -> position (placed ones)
         self.warnings: list[str] = []
         self.flow_fill = self.pos_fill
@@ -1552,13 +1645,17 @@ class _State:
 
     def _add(self, pair: int, pos: int) -> None:
         self.pair_pos[pair] = pos
-        self.vol_pairs[int(self.prep.pv[pair])].add(pair)
+        v = self.pv_l[pair]
+        self.vol_pairs[v].add(pair)
+        self.vol_hours[v] += self.dur_l[pair]
         self.pos_fill[pos] += 1
         self.moves += 1
 
     def _remove(self, pair: int) -> int:
         pos = self.pair_pos.pop(pair)
-        self.vol_pairs[int(self.prep.pv[pair])].discard(pair)
+        v = self.pv_l[pair]
+        self.vol_pairs[v].discard(pair)
+        self.vol_hours[v] -= self.dur_l[pair]
         self.pos_fill[pos] -= 1
         return pos
 
@@ -1611,13 +1708,7 @@ class _State:
 
             best: tuple[int, ...] = ()
             if len(pairs) <= BRUTE_FORCE_SUBSET:
-                best_val = value(())
-                for mask in range(1, 1 << len(pairs)):
-                    subset = tuple(p for i, p in enumerate(pairs) if mask >> i & 1)
-                    if self._feasible(v, list(subset)):
-                        val = value(subset)
-                        if val > best_val:
-                            best, best_val = subset, val
+                best = self._best_subset(v, pairs, [value((p,)) for p in pairs])
             else:
                 chosen: list[int] = []
                 for p in sorted(
@@ -1635,29 +1726,77 @@ class _State:
                     keep_shifts.add(int(prep.ps[p]))
         return broken
 
+    def _best_subset(
+        self, v: int, pairs: list[int], values: list[tuple[int, ...]]
+    ) -> tuple[int, ...]:
+        """The subset of `pairs` (sorted) the volunteer can keep (rules 1, 6 and 7) with the
+        greatest sum of the pairs' `values`, the first in the order of subset bitmasks among
+        equals (the empty one first). Every feasible subset is visited once, depth first
+        with the pairs by start (a pair fits after the last kept one when it starts at or
+        after that one's end plus rest); infeasible branches are cut at once."""
+        st, er, dur = self.st_l, self.er_l, self.dur_l
+        ms, dr = self.ms_l[v], self.dr_l[v]
+        n = len(pairs)
+        order = sorted(range(n), key=lambda i: st[pairs[i]])
+        width = len(values[0]) if values else 0
+        best_key: tuple[tuple[int, ...], int] = ((0,) * width, 0)
+        best_mask = 0
+
+        def visit(t0: int, last_end: int | None, count: int, hours: int, val, mask: int) -> None:
+            nonlocal best_key, best_mask
+            key = (val, -mask)
+            if key > best_key:
+                best_key, best_mask = key, mask
+            if ms >= 0 and count >= ms:
+                return
+            for t in range(t0, n):
+                i = order[t]
+                p = pairs[i]
+                if last_end is not None and st[p] < last_end:
+                    continue
+                h = hours + dur[p]
+                if dr >= 0 and h > dr:
+                    continue
+                w = values[i]
+                visit(
+                    t + 1,
+                    er[p],
+                    count + 1,
+                    h,
+                    tuple(a + b for a, b in zip(val, w, strict=True)),
+                    mask | 1 << i,
+                )
+
+        visit(0, None, 0, 0, (0,) * width, 0)
+        return tuple(p for i, p in enumerate(pairs) if best_mask >> i & 1)
+
     # -- augmenting chains ---------------------------------------------------------
-    def _can_take(self, v: int, pair: int, drop: int | None = None) -> bool:
-        """Can volunteer `v` add `pair` (giving up `drop`) and keep rules 1, 6 and 7?
+    def _moves(self, v: int, pair: int) -> list[int] | None:
+        """How volunteer `v` can add `pair` and keep rules 1, 6 and 7: None when directly,
+        else the pairs (sorted) each of which they could give up for it.
 
         Their current pairs keep the rules, so only the new pair is checked against each of
         them (another place of the same shift, or a clash: [start, end + rest) intervals
-        that intersect), then the caps on the new totals.
+        that intersect), then the caps on the new totals. Two clashing pairs: no single one
+        given up helps; one: only that one, if the caps then hold; none: any whose hours
+        make room (the count is then unchanged).
         """
         mine = self.vol_pairs.get(v)
         if not mine:
-            return True  # a candidate pair alone keeps the caps (pruned in _prepare)
+            return None  # a candidate pair alone keeps the caps (pruned in _prepare)
         ps, st, er, dur = self.ps_l, self.st_l, self.er_l, self.dur_l
         s, a0, a1 = ps[pair], st[pair], er[pair]
-        count, hours = 1, dur[pair]
-        for p in mine:
-            if p == drop:
-                continue
-            if ps[p] == s or (st[p] < a1 and a0 < er[p]):
-                return False
-            count += 1
-            hours += dur[p]
+        clash = [p for p in mine if ps[p] == s or (st[p] < a1 and a0 < er[p])]
+        count, hours = len(mine) + 1, self.vol_hours[v] + dur[pair]
         ms, dr = self.ms_l[v], self.dr_l[v]
-        return (ms < 0 or count <= ms) and (dr < 0 or hours <= dr)
+        if not clash and (ms < 0 or count <= ms) and (dr < 0 or hours <= dr):
+            return None
+        if len(clash) > 1 or (ms >= 0 and count - 1 > ms):
+            return []
+        if clash:
+            d = clash[0]
+            return [d] if dr < 0 or hours - dur[d] <= dr else []
+        return sorted(p for p in mine if dr < 0 or hours - dur[p] <= dr)
 
     def augment(
         self, prep: _Prepared, deadline: float = float("inf"), *, every_free: bool = False
@@ -1670,13 +1809,14 @@ class _State:
         won = 0
         free = np.flatnonzero(self.pos_fill < target)
         order = sorted(free.tolist(), key=lambda q: (-int(prep.level[positions.shift[q]]), q))
-        for k, q in enumerate(order):
-            if k % 64 == 0 and time.perf_counter() >= deadline:
-                break
+        for q in order:
             while self.pos_fill[q] < min(positions.capacity[q], target[q]):
-                if not self._augment_one(q):
+                # (a search takes microseconds to milliseconds: the clock is cheap beside it)
+                if time.perf_counter() >= deadline or not self._augment_one(q):
                     break
                 won += 1
+            if time.perf_counter() >= deadline:
+                break
         return won
 
     def _arcs_at(self, q: int) -> list[int]:
@@ -1710,13 +1850,14 @@ class _State:
                 visits += 1
                 if visits > AUGMENT_MAX_VISITS:
                     return False
-                if self._can_take(v, pair):
+                drops = self._moves(v, pair)
+                if drops is None:
                     self._apply_chain(parent, q, v, pair)
                     return True
                 seen_vol.add(v)
-                for drop in sorted(self.vol_pairs.get(v, ())):
+                for drop in drops:
                     dq = self.pair_pos[drop]
-                    if dq in seen_pos or not self._can_take(v, pair, drop):
+                    if dq in seen_pos:
                         continue
                     seen_pos.add(dq)
                     parent[dq] = (q, v, pair, drop)

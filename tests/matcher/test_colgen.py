@@ -208,6 +208,50 @@ def test_lagrangian_proves_what_the_cut_bound_cannot():
     assert solution.metrics.status in ("OPTIMAL", "FILL_OPTIMAL")
 
 
+def _exhaustive_most(st_, er, dur, ms, dr):
+    n = len(st_)
+    for size in range(n, 0, -1):
+        if ms >= 0 and size > ms:
+            continue
+        for combo in itertools.combinations(range(n), size):
+            ordered = sorted(combo, key=lambda i: st_[i])
+            if all(st_[b] >= er[a] for a, b in itertools.pairwise(ordered)) and (
+                dr < 0 or sum(dur[i] for i in combo) <= dr
+            ):
+                return size
+    return 0
+
+
+def test_most_shifts_of_all_volunteers_match_exhaustive_search():
+    """The cut bound's vectorised term (greedy, hour-cap lower and upper bounds, DP where they
+    differ) is the exhaustive optimum per volunteer; after the deadline, never below it."""
+    rng = np.random.default_rng(7)
+    n_v = 300
+    sizes = rng.integers(1, 9, n_v)
+    pv = np.repeat(np.arange(n_v), sizes)
+    start = rng.integers(0, 40, len(pv))
+    dur = rng.integers(1, 9, len(pv))
+    end_rest = start + dur + rng.integers(0, 3, len(pv))
+    order = np.lexsort((start, pv))
+    start, dur, end_rest = start[order], dur[order], end_rest[order]
+    ms = rng.integers(-1, 5, n_v)
+    dr = np.where(rng.random(n_v) < 0.2, -1, rng.integers(0, 25, n_v))
+    vols, exact = sv._most_shifts_all(pv, start, end_rest, dur, ms, dr)
+    _, late = sv._most_shifts_all(pv, start, end_rest, dur, ms, dr, deadline=-1.0)
+    assert vols.tolist() == list(range(n_v))
+    bounds = np.r_[0, np.cumsum(sizes)]
+    dp_needed = 0
+    for v in range(n_v):
+        lo, hi = bounds[v], bounds[v + 1]
+        want = _exhaustive_most(
+            start[lo:hi].tolist(), end_rest[lo:hi].tolist(), dur[lo:hi].tolist(), ms[v], dr[v]
+        )
+        assert exact[v] == want, v
+        assert late[v] >= want
+        dp_needed += late[v] > want
+    assert dp_needed  # the late path is looser somewhere, so the DP ran above
+
+
 def _hours_heavy(seed: int, locked: int = 0) -> Problem:
     """One day at one home: shifts of 1-4 hours at random times, volunteers free all day with
     tight hour caps, so the flow's relaxation of hours and clashes leaves gaps; `locked`

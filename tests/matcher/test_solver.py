@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -584,6 +585,71 @@ def test_repair_keeps_the_place_fewest_others_could_take():
     assert set(state.pair_pos) == {pair_of["v", "scarce"]}
     assert state.augment(prep) == 1
     assert set(state.pair_pos) == {pair_of["v", "scarce"], pair_of["n1", "crowded"]}
+
+
+def _hours_heavy_states(seeds: range):
+    """Per seed: prepared arrays, an empty roster and the candidate pairs by volunteer of a
+    day where hour caps and clashes bind (`test_colgen._hours_heavy`)."""
+    from tests.matcher.test_colgen import _hours_heavy
+
+    for seed in seeds:
+        prep, state, _ = empty_state(_hours_heavy(seed))
+        by_vol: dict[int, list[int]] = {}
+        for p, v in enumerate(prep.pv.tolist()):
+            by_vol.setdefault(v, []).append(p)
+        yield seed, prep, state, by_vol
+
+
+def test_repair_subset_is_the_first_best_of_every_bitmask():
+    """The repair's depth-first search over feasible subsets picks what trying every bitmask
+    in order picks: the greatest value, the lowest mask among equals (the empty set first)."""
+    checked = 0
+    for seed, _prep, state, by_vol in _hours_heavy_states(range(40)):
+        rng = random.Random(seed)
+        for v, pairs in sorted(by_vol.items()):
+            pairs = sorted(pairs)
+            values = [(rng.randint(0, 1), rng.randint(-2, 0), rng.choice([0, -1])) for _ in pairs]
+            best_val, best = (0, 0, 0), ()
+            for mask in range(1, 1 << len(pairs)):
+                subset = [p for i, p in enumerate(pairs) if mask >> i & 1]
+                if state._feasible(v, subset):
+                    val = tuple(
+                        sum(col)
+                        for col in zip(
+                            *(values[i] for i in range(len(pairs)) if mask >> i & 1), strict=True
+                        )
+                    )
+                    if val > best_val:
+                        best_val, best = val, tuple(subset)
+            assert state._best_subset(v, pairs, values) == best, (seed, v)
+            checked += len(pairs) > 3 and best != ()
+    assert checked > 50
+
+
+def test_chain_moves_follow_the_rules():
+    """`_moves` (take a place directly, or give up one of the pairs it lists) agrees with the
+    rules checked on the whole new schedule, on random valid rosters."""
+    cases = 0
+    for seed, prep, state, by_vol in _hours_heavy_states(range(40)):
+        rng = random.Random(seed)
+        open_of = prep.positions.open_of_shift
+        for v, pairs in sorted(by_vol.items()):
+            for p in rng.sample(pairs, len(pairs)):
+                if state._feasible(v, [*state.vol_pairs[v], p]):
+                    state._add(p, int(open_of[prep.ps[p]]))
+        for v, pairs in sorted(by_vol.items()):
+            mine = sorted(state.vol_pairs[v])
+            for p in pairs:
+                if p in state.pair_pos:
+                    continue
+                direct = state._feasible(v, [*mine, p])
+                drops = [d for d in mine if state._feasible(v, [q for q in mine if q != d] + [p])]
+                got = state._moves(v, p)
+                assert (got is None) == direct, (seed, v, p)
+                if not direct:
+                    assert got == drops, (seed, v, p)
+                    cases += bool(drops)
+    assert cases > 20
 
 
 def test_chains_reach_the_places_the_flow_left_free():

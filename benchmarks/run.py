@@ -32,6 +32,7 @@ from typing import Any
 
 from benchmarks.generate import generate, write
 from benchmarks.peers.common import fill_score
+from benchmarks.shapes import SHAPES, shape_problem
 
 SIZES = ((1000, 300), (3000, 900), (10000, 3000), (30000, 9000), (100000, 30000))
 SMALL = SIZES[:2]
@@ -62,6 +63,7 @@ class Run:
     load: float | None = None  # 1-minute load average when the method started
     figures: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    shape: str = ""  # a `benchmarks.shapes` problem, not a generated size
 
 
 def run_measured(
@@ -112,6 +114,80 @@ def run_measured(
     tail = b"".join(err_chunks).decode("utf-8", "replace").strip().splitlines()[-5:]
     code = None if timed_out.is_set() else proc.returncode
     return code, wall, usage.ru_maxrss / 1024.0, "\n".join(tail)
+
+
+def measure(
+    run: Run,
+    cmd: Sequence[str],
+    timeout: float | None,
+    memory: int | None,
+    problem: Any,
+    out: Path,
+    stats_path: Path,
+    label: str,
+) -> None:
+    """Run one method's command and fill `run` with its process and solution figures."""
+    print(f"{label} ...", file=sys.stderr, flush=True)
+    run.load = os.getloadavg()[0]
+    code, wall, peak, tail = run_measured(cmd, timeout, memory)
+    run.wall_s, run.peak_mb = wall, peak
+    if code is None:
+        run.note = f"did not finish in {timeout:g} s"
+    elif code == 3 and run.method == "naive":
+        run.note = tail.splitlines()[-1] if tail else "no solution"
+    elif code != 0 or not out.exists():
+        oom = "MemoryError" in tail or "bad_alloc" in tail
+        run.note = (
+            f"stopped: out of memory ({NAIVE_MEMORY_BYTES // 1024**3} GB)"
+            if oom
+            else f"failed (exit {code}): {tail.splitlines()[-1:]}"
+        )
+    else:
+        run.ok = True
+        run.figures = evaluate(problem, out)
+        if stats_path.exists():
+            run.stats = json.loads(stats_path.read_text())
+    print(
+        f"{label}: wall {wall:.1f} s, peak {peak:,.0f} MB, {run.figures if run.ok else run.note}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def ours_command(source: Path, out: Path, limit: float) -> list[str]:
+    """`python -m matcher solve` on `source` with the runner's seed and `limit`."""
+    return [
+        sys.executable,
+        "-m",
+        "matcher",
+        "solve",
+        str(source),
+        "-o",
+        str(out),
+        "--time-limit",
+        f"{limit:g}",
+        "--seed",
+        "0",
+    ]
+
+
+def run_shapes(kinds: Sequence[str], work: Path, limit: float, seed: int) -> list[Run]:
+    """Ours on each `benchmarks.shapes` problem with `limit`."""
+    from matcher.problem_io import load_problem
+
+    runs = []
+    for kind in kinds:
+        _, n_vol, n_shift, _ = SHAPES[kind]
+        problem_path = work / f"shape-{kind}-s{seed}.json"
+        problem_path.write_text(json.dumps(shape_problem(kind, seed)), encoding="utf-8")
+        problem = load_problem(problem_path)
+        out = work / f"ours-shape-{kind}.json"
+        out.unlink(missing_ok=True)
+        run = Run("ours", (n_vol, n_shift), shape=kind)
+        cmd = ours_command(problem_path, out, limit)
+        measure(run, cmd, max(600.0, 10 * limit), None, problem, out, work / "none", f"[{kind}]")
+        runs.append(run)
+    return runs
 
 
 def evaluate(problem: Any, solution_path: Path) -> dict[str, Any]:
@@ -291,6 +367,42 @@ def speedup_lines(speed: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def shape_lines(runs: list[Run]) -> list[str]:
+    """The section on the `benchmarks.shapes` problems (none when none ran)."""
+    if not runs:
+        return []
+    lines = [
+        "",
+        f"## Other shapes, `--time-limit {SHAPES_TIME_LIMIT:g}`",
+        "",
+        "Problems the generator never makes (`python -m benchmarks.shapes KIND --seed "
+        "N`, one home town, radius 100 km): does the time limit hold, and every rule? The "
+        "limit covers the whole process; the flow relaxation and the explanations are not "
+        "cut short, so a problem with millions of pairs needs their time whatever the limit.",
+        "",
+        "| shape | what | vol x shifts | pairs | wall s | peak MB | filled / demand | bound | "
+        "fill / bound | status | violations | load |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for run in runs:
+        what = SHAPES[run.shape][3]
+        size = f"{run.size[0]:,} x {run.size[1]:,}"
+        if not run.ok:
+            lines.append(
+                f"| {run.shape} | {what} | {size} | | {_fmt(run.wall_s, '.1f')} | "
+                f"{_fmt(run.peak_mb, ',.0f')} | {run.note} | | | | | {_fmt(run.load, '.1f')} |"
+            )
+            continue
+        f = run.figures
+        lines.append(
+            f"| {run.shape} | {what} | {size} | {_fmt(f.get('candidate_pairs'), ',')} | "
+            f"{run.wall_s:.1f} | {run.peak_mb:,.0f} | {f['filled']:,} / {f['demand']:,} | "
+            f"{f['upper_bound']:,} | {f['filled'] / max(1, f['upper_bound']):.4f} | "
+            f"{f['status']} | {f['violations']} | {_fmt(run.load, '.1f')} |"
+        )
+    return lines
+
+
 def write_doc(
     path: Path,
     info: dict[str, Any],
@@ -327,6 +439,8 @@ def write_doc(
         "fill / bound | status | mean km | served | σ offered | violations | load |",
         "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
+    shaped = [run for run in runs if run.shape]
+    runs = [run for run in runs if not run.shape]
     bounds: dict[tuple[int, int], int] = {}
     for run in runs:
         if run.method == "ours" and run.ok:
@@ -359,6 +473,7 @@ def write_doc(
         "",
     ]
     lines += speedup_lines(speed)
+    lines += shape_lines(shaped)
     lines += [
         "",
         "## How to read the table",
@@ -425,6 +540,8 @@ def write_doc(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
 
+
+SHAPES_TIME_LIMIT = 20.0  # ours' limit on the `benchmarks.shapes` problems
 
 # the targets: 30k x 9k in 20 s, 100k x 30k in 60 s; 10k x 3k has none, and with 60 s the
 # whole-component Lagrangian step reaches its million-pair component
@@ -493,6 +610,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=3000,
         help="the naive peer runs only up to this many volunteers (keeps the run short)",
     )
+    parser.add_argument(
+        "--shapes",
+        default=None,
+        help="all | none | a comma list of benchmarks.shapes kinds (default: all with "
+        "--sizes all, else none)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="generator seed")
     parser.add_argument("--workdir", default="/tmp/matcher-benchmarks")
     parser.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
@@ -548,19 +671,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     doc = json.loads(problem_path.read_text())
                     doc.setdefault("settings", {})["weights"] = dict(TRAVEL_ONLY_WEIGHTS)
                     source.write_text(json.dumps(doc))
-                cmd = [
-                    py,
-                    "-m",
-                    "matcher",
-                    "solve",
-                    str(source),
-                    "-o",
-                    str(out),
-                    "--time-limit",
-                    f"{limit:g}",
-                    "--seed",
-                    "0",
-                ]
+                cmd = ours_command(source, out, limit)
             elif method == "greedy":
                 cmd = [
                     py,
@@ -605,40 +716,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 timeout, memory = args.naive_cap, NAIVE_MEMORY_BYTES
             else:
                 raise SystemExit(f"unknown method {method!r}")
-            print(f"[{tag}] {method} ...", file=sys.stderr, flush=True)
-            run.load = os.getloadavg()[0]
-            code, wall, peak, tail = run_measured(cmd, timeout, memory)
-            run.wall_s, run.peak_mb = wall, peak
-            if code is None:
-                run.note = f"did not finish in {timeout:g} s"
-            elif code == 3 and method == "naive":
-                run.note = tail.splitlines()[-1] if tail else "no solution"
-            elif code != 0 or not out.exists():
-                oom = "MemoryError" in tail or "bad_alloc" in tail
-                run.note = (
-                    f"stopped: out of memory ({NAIVE_MEMORY_BYTES // 1024**3} GB)"
-                    if oom
-                    else f"failed (exit {code}): {tail.splitlines()[-1:]}"
-                )
-            else:
-                run.ok = True
-                run.figures = evaluate(problem, out)
-                if stats_path.exists():
-                    run.stats = json.loads(stats_path.read_text())
+            measure(run, cmd, timeout, memory, problem, out, stats_path, f"[{tag}] {method}")
             if method == "naive" and not run.ok:
                 naive_gave_up = run.note
-            print(
-                f"[{tag}] {method}: wall {wall:.1f} s, peak {peak:,.0f} MB, "
-                f"{run.figures if run.ok else run.note}",
-                file=sys.stderr,
-                flush=True,
-            )
             runs.append(run)
             by_method[method] = run
         if (n, m) == SPEEDUP_SIZE:
             speed = speedup(by_method.get("ours"), by_method.get("naive"))
         write_doc(Path(args.doc), info, runs, speed, args, instances, finished=False)
         del problem
+    shapes = args.shapes or ("all" if args.sizes == "all" else "none")
+    kinds = list(SHAPES) if shapes == "all" else [k for k in shapes.split(",") if k != "none"]
+    runs += run_shapes(kinds, work, SHAPES_TIME_LIMIT, args.seed)
     write_doc(Path(args.doc), info, runs, speed, args, instances, finished=True)
     (work / "results.json").write_text(
         json.dumps(

@@ -70,6 +70,8 @@ CLOSURE_ROUNDS = 200  # regions searched around volunteers with slack in the cut
 CLOSURE_MAX_PAIRS = 6000  # candidate pairs per region
 CLOSURE_DTIME = 1.0  # deterministic time per region
 SEARCH_PASSES = 3  # neighbourhood and closure searches again while a pass wins places
+EXCHANGE_ROUNDS = 4  # then exchanges at equal fill and chains in turns, at most this many
+EXCHANGE_WALL_SHARE = 0.88  # ... while a round like the last ends by this share of the limit
 LAGRANGIAN_DTIME = 2.0  # deterministic time of the CP-SAT search on the master's columns
 LAGRANGIAN_COMPONENT_MAX_PAIRS = 150_000  # whole components up to this size get the bound,
 LAGRANGIAN_COMPONENT_PASSES = 3  # ... again on the new roster while a pass wins places
@@ -383,22 +385,34 @@ def solve(
     if done_second:
         say(f"cp-sat secondary costs: {done_second} components ({elapsed():.1f} s)")
         selected.extend(second[:done_second])
-    if not proven_secondary.all():
-        open_shifts = np.concatenate(
-            [comps[c].shifts for c in range(len(comps)) if not proven_secondary[c]]
-        )
+    guide_cost: np.ndarray | None = None
+
+    def exchanges(of: list[int], round_no: int, deadline: float) -> secondary_search.SearchResult:
+        """The neighbourhood search on the secondary costs, seeded in components `of`."""
+        nonlocal guide_cost
+        if guide_cost is None:
+            guide_cost = secondary_search.flow_cost_by_position(prep, flow.chosen_arcs)
+        shifts_of = np.concatenate([comps[c].shifts for c in of])
         first = prep.positions.first_of_shift
-        _, open_positions = cand.expand_ranges(first[open_shifts], first[open_shifts + 1])
+        _, seed_positions = cand.expand_ranges(first[shifts_of], first[shifts_of + 1])
         seeds = np.zeros(len(prep.positions), dtype=bool)
-        seeds[open_positions] = True
-        found = secondary_search.improve_secondary(
+        seeds[seed_positions] = True
+        return secondary_search.improve_secondary(
             state,
             prep,
-            secondary_search.flow_cost_by_position(prep, flow.chosen_arcs),
+            guide_cost,
             seed_positions=seeds,
-            seed=seed,
+            seed=seed + round_no,
             dtime_budget=SECONDARY_SEARCH_DTIME * min(1.0, limit / SECONDARY_SEARCH_FULL_AT_S),
-            deadline=min(t_start + limit * SECONDARY_SEARCH_WALL_SHARE, hard_end),
+            deadline=deadline,
+        )
+
+    began = time.perf_counter()
+    if not proven_secondary.all():
+        found = exchanges(
+            [c for c in range(len(comps)) if not proven_secondary[c]],
+            0,
+            min(t_start + limit * SECONDARY_SEARCH_WALL_SHARE, hard_end),
         )
         if found.regions:
             say(
@@ -439,6 +453,31 @@ def solve(
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
             proven_secondary[filled_by_comp != before] = False
         say(f"fill searches again: {won} more places ({elapsed():.1f} s)")
+
+    # then exchanges at equal fill and the chains in turns, in the components still short of
+    # their bound, while a round of exchanges improves and the time before EXCHANGE_WALL_SHARE
+    # of the limit holds a round like the last (the first: like the exchanges and the passes
+    # above): exchanges move volunteers, and each move can open augmenting chains
+    last_round = time.perf_counter() - began
+    for round_no in range(1, EXCHANGE_ROUNDS + 1):
+        short = [c for c in range(len(comps)) if filled_by_comp[c] < bound[c]]
+        began = time.perf_counter()
+        end = min(t_start + limit * EXCHANGE_WALL_SHARE, hard_end)
+        if not short or began + last_round > end:
+            break
+        found = exchanges(short, round_no, end)
+        won = state.augment(prep, deadline=hard_end, every_free=True)
+        if won:
+            before = filled_by_comp
+            filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
+            proven_secondary[filled_by_comp != before] = False
+        say(
+            f"exchanges and chains: {found.improved} better regions, {won} more places "
+            f"({elapsed():.1f} s)"
+        )
+        last_round = time.perf_counter() - began
+        if not found.improved:
+            break
 
     assignments, overflow = state.assignments(prep)
     filled = len(assignments)

@@ -504,6 +504,44 @@ def test_fill_searches_run_again_once_later_steps_moved_places(monkeypatch):
     assert check_solution(problem, solution) == []
 
 
+def test_exchanges_and_chains_take_turns_while_exchanges_improve(monkeypatch):
+    """A roster short of its bound for good (the priority order costs a place) gets rounds of
+    exchanges at equal fill and chains: EXCHANGE_ROUNDS while the exchanges improve, one when
+    they improve nothing, none when fill reaches the bound."""
+    import matcher.solver as solver_module
+
+    shifts = (
+        make_shift("urgent", start=at(10), end=at(15), priority=5),
+        make_shift("b", start=at(9), end=at(12), priority=1),
+        make_shift("c", start=at(13), end=at(16), priority=1),
+    )
+    problem = make_problem(shifts=shifts)
+    seeds: list[int] = []
+    improved = [1]
+
+    def fake(*args, **kwargs):
+        seeds.append(kwargs["seed"])
+        return solver_module.secondary_search.SearchResult(regions=1, improved=improved[0])
+
+    monkeypatch.setattr(solver_module.secondary_search, "improve_secondary", fake)
+    messages: list[str] = []
+    solution = solve(problem, time_limit=30, seed=4, threads=1, progress=messages.append)
+    rounds = [m for m in messages if m.startswith("exchanges and chains:")]
+    assert len(rounds) == solver_module.EXCHANGE_ROUNDS > 1
+    assert seeds[-len(rounds) :] == [4 + r for r in range(1, len(rounds) + 1)]
+    assert solution.metrics.filled < solution.metrics.upper_bound
+    assert check_solution(problem, solution) == []
+
+    improved[0] = 0
+    messages.clear()
+    solve(problem, time_limit=30, seed=4, threads=1, progress=messages.append)
+    assert len([m for m in messages if m.startswith("exchanges and chains:")]) == 1
+
+    messages.clear()
+    solve(make_problem(), time_limit=30, seed=4, threads=1, progress=messages.append)
+    assert not any(m.startswith("exchanges and chains:") for m in messages)
+
+
 def test_whole_components_above_the_size_get_the_lagrangian_step_only_with_time_for_it(
     monkeypatch,
 ):

@@ -624,6 +624,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from matcher.problem_io import load_problem
 
     sizes = parse_sizes(args.sizes)
+    shapes = args.shapes or ("all" if args.sizes == "all" else "none")
+    kinds = list(SHAPES) if shapes == "all" else [k for k in shapes.split(",") if k != "none"]
+    unknown = sorted(set(kinds) - set(SHAPES))
+    if unknown:
+        parser.error(f"unknown shapes {', '.join(unknown)}; known: {', '.join(SHAPES)}")
     methods = [m for m in args.methods.split(",") if m]
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -725,9 +730,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             speed = speedup(by_method.get("ours"), by_method.get("naive"))
         write_doc(Path(args.doc), info, runs, speed, args, instances, finished=False)
         del problem
-    shapes = args.shapes or ("all" if args.sizes == "all" else "none")
-    kinds = list(SHAPES) if shapes == "all" else [k for k in shapes.split(",") if k != "none"]
-    runs += run_shapes(kinds, work, SHAPES_TIME_LIMIT, args.seed)
+    for kind in kinds:
+        runs += run_shapes([kind], work, SHAPES_TIME_LIMIT, args.seed)
+        write_doc(Path(args.doc), info, runs, speed, args, instances, finished=False)
     write_doc(Path(args.doc), info, runs, speed, args, instances, finished=True)
     (work / "results.json").write_text(
         json.dumps(

@@ -46,7 +46,7 @@ def _iso(moment: datetime) -> str:
 
 def _shift_time(kind: str, rng: random.Random) -> tuple[datetime, timedelta]:
     if kind == "short":
-        start = START + timedelta(minutes=5 * rng.randrange(WEEK_MIN // 5 - 6))
+        start = START + timedelta(minutes=5 * rng.randrange(WEEK_MIN // 5 - 9))  # ends in the week
         return start, timedelta(minutes=rng.choice([15, 20, 30, 45]))
     if kind == "long":
         return START + timedelta(hours=rng.randrange(120)), timedelta(

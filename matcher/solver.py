@@ -402,7 +402,7 @@ def solve(
             prep,
             guide_cost,
             seed_positions=seeds,
-            seed=seed + round_no,
+            seed=(seed + round_no) % 2**31,  # CP-SAT's seeds are 32-bit
             dtime_budget=SECONDARY_SEARCH_DTIME * min(1.0, limit / SECONDARY_SEARCH_FULL_AT_S),
             deadline=deadline,
         )
@@ -419,6 +419,8 @@ def solve(
                 f"secondary search: {found.regions} regions, {found.improved} better, "
                 f"cost -{found.saved} ({elapsed():.1f} s)"
             )
+        if found.improved:  # (an exchange may fill a place too)
+            filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
 
     # every step since the neighbourhood search moved volunteers (the secondary costs at equal
     # fill too): the places still free and the volunteers with slack are others now, so the
@@ -454,10 +456,11 @@ def solve(
             proven_secondary[filled_by_comp != before] = False
         say(f"fill searches again: {won} more places ({elapsed():.1f} s)")
 
-    # then exchanges at equal fill and the chains in turns, in the components still short of
-    # their bound, while a round of exchanges improves and the time before EXCHANGE_WALL_SHARE
-    # of the limit holds a round like the last (the first: like the exchanges and the passes
-    # above): exchanges move volunteers, and each move can open augmenting chains
+    # then exchanges (at least the same places by level, less cost) and the chains in turns,
+    # in the components still short of their bound, while a round of exchanges improves and
+    # the time before EXCHANGE_WALL_SHARE of the limit holds a round like the last (the first:
+    # like the exchanges and the passes above): exchanges move volunteers, and each move can
+    # open augmenting chains
     last_round = time.perf_counter() - began
     for round_no in range(1, EXCHANGE_ROUNDS + 1):
         short = [c for c in range(len(comps)) if filled_by_comp[c] < bound[c]]
@@ -467,7 +470,7 @@ def solve(
             break
         found = exchanges(short, round_no, end)
         won = state.augment(prep, deadline=hard_end, every_free=True)
-        if won:
+        if won or found.improved:  # (an exchange may fill a place too)
             before = filled_by_comp
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
             proven_secondary[filled_by_comp != before] = False

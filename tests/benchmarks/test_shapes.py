@@ -36,6 +36,9 @@ def test_shapes_have_what_they_say() -> None:
         return (end - start).total_seconds() / 60
 
     assert {minutes(s) for s in short["shifts"]} <= {15, 20, 30, 45}
+    week_end = datetime.fromisoformat(short["horizon"]["end"])
+    full = shapes.shape_problem("short")
+    assert max(datetime.fromisoformat(s["end"]) for s in full["shifts"]) <= week_end
     assert min(minutes(s) for s in long_["shifts"]) >= 24 * 60
     assert max(len(v["availability"]) for v in windows["volunteers"]) > 20
 
@@ -70,6 +73,14 @@ def test_runner_writes_the_shapes_section(tmp_path, monkeypatch) -> None:
     assert len(rows) == 2
     assert all(row.split("|")[-3].strip() == "0" for row in rows)  # no violations
     assert "| 100 x 30 | greedy |" in text  # the sizes' table keeps its own rows
+
+
+def test_runner_refuses_an_unknown_shape_before_running_anything(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        runner.main(["--sizes", "100x30", "--shapes", "dense,tiny", "--workdir", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "unknown shapes tiny" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 def test_no_shapes_section_without_shape_runs() -> None:

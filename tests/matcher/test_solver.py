@@ -542,6 +542,21 @@ def test_exchanges_and_chains_take_turns_while_exchanges_improve(monkeypatch):
     assert not any(m.startswith("exchanges and chains:") for m in messages)
 
 
+def test_exchange_rounds_keep_the_seed_within_cp_sat_range():
+    """The rounds offset the seed; at the largest seed the format allows, CP-SAT still gets a
+    32-bit one."""
+    shifts = (
+        make_shift("urgent", start=at(10), end=at(15), priority=5),
+        make_shift("b", start=at(9), end=at(12), priority=1),
+        make_shift("c", start=at(13), end=at(16), priority=1),
+    )
+    problem = make_problem(shifts=shifts)
+    messages: list[str] = []
+    solution = solve(problem, time_limit=30, seed=2**31 - 1, threads=1, progress=messages.append)
+    assert any(m.startswith("exchanges and chains:") for m in messages)
+    assert check_solution(problem, solution) == []
+
+
 def test_whole_components_above_the_size_get_the_lagrangian_step_only_with_time_for_it(
     monkeypatch,
 ):

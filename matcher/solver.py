@@ -71,7 +71,7 @@ CLOSURE_MAX_PAIRS = 6000  # candidate pairs per region
 CLOSURE_DTIME = 1.0  # deterministic time per region
 SEARCH_PASSES = 3  # neighbourhood and closure searches again while a pass wins places
 EXCHANGE_ROUNDS = 4  # then exchanges at equal fill and chains in turns, at most this many
-EXCHANGE_WALL_SHARE = 0.88  # ... while a round like the last ends by this share of the limit
+EXCHANGE_WALL_SHARE = 0.9  # ... while a round like the last ends by this share of the limit
 LAGRANGIAN_DTIME = 2.0  # deterministic time of the CP-SAT search on the master's columns
 LAGRANGIAN_COMPONENT_MAX_PAIRS = 150_000  # whole components up to this size get the bound,
 LAGRANGIAN_COMPONENT_PASSES = 3  # ... again on the new roster while a pass wins places
@@ -429,6 +429,7 @@ def solve(
     # lose any proof of their secondary optimum. The first pass's chains run even after the
     # late deadline (by the hard end; about 0.5 s at 100 000 x 30 000): on a slow machine the
     # secondary steps end after it, and those chains are what the exchanges made possible
+    chains_won: int | None = None  # by the last pass's searches (None: no pass ran)
     for pass_no in range(SEARCH_PASSES):
         if state.moves == moves_searched or int(filled_by_comp.sum()) >= int(bound.sum()):
             break
@@ -455,18 +456,20 @@ def solve(
             filled_by_comp = state.places_by_component(comp_of_pair, comp_of_lock, len(comps))
             proven_secondary[filled_by_comp != before] = False
         say(f"fill searches again: {won} more places ({elapsed():.1f} s)")
+        chains_won = won
 
     # then exchanges (at least the same places by level, less cost) and the chains in turns,
-    # in the components still short of their bound, while a round of exchanges improves and
-    # the time before EXCHANGE_WALL_SHARE of the limit holds a round like the last (the first:
-    # like the exchanges and the passes above): exchanges move volunteers, and each move can
-    # open augmenting chains
+    # in the components still short of their bound: exchanges move volunteers, and each move
+    # can open augmenting chains. A round runs while the chains after the last exchanges won
+    # places (or none ran yet), the last round's exchanges improved, and the time before
+    # EXCHANGE_WALL_SHARE of the limit holds a round like the last (the first: like the
+    # exchanges and the passes above)
     last_round = time.perf_counter() - began
     for round_no in range(1, EXCHANGE_ROUNDS + 1):
         short = [c for c in range(len(comps)) if filled_by_comp[c] < bound[c]]
         began = time.perf_counter()
         end = min(t_start + limit * EXCHANGE_WALL_SHARE, hard_end)
-        if not short or began + last_round > end:
+        if not short or chains_won == 0 or began + last_round > end:
             break
         found = exchanges(short, round_no, end)
         won = state.augment(prep, deadline=hard_end, every_free=True)
@@ -479,6 +482,7 @@ def solve(
             f"({elapsed():.1f} s)"
         )
         last_round = time.perf_counter() - began
+        chains_won = won
         if not found.improved:
             break
 
@@ -2095,8 +2099,10 @@ class _State:
         positions outside the cut the volunteer may fill, the volunteers working those
         positions, their positions, ...) and is re-solved by CP-SAT with everything else fixed.
         """
-        a_bounds = np.searchsorted(prep.a_pair, np.arange(len(prep.pv) + 1)).tolist()
-        a_pos = prep.a_pos.tolist()
+        if time.perf_counter() >= deadline:
+            return 0  # (the index below takes seconds at 12 M pairs)
+        a_bounds = _ints(np.searchsorted(prep.a_pair, np.arange(len(prep.pv) + 1)))
+        a_pos = _ints(prep.a_pos)
         closed_l = closed.tolist()
 
         def slack(v: int) -> int:

@@ -504,10 +504,11 @@ def test_fill_searches_run_again_once_later_steps_moved_places(monkeypatch):
     assert check_solution(problem, solution) == []
 
 
-def test_exchanges_and_chains_take_turns_while_exchanges_improve(monkeypatch):
+def test_exchanges_and_chains_take_turns_while_both_find_something(monkeypatch):
     """A roster short of its bound for good (the priority order costs a place) gets rounds of
-    exchanges at equal fill and chains: EXCHANGE_ROUNDS while the exchanges improve, one when
-    they improve nothing, none when fill reaches the bound."""
+    exchanges and chains: EXCHANGE_ROUNDS while the exchanges improve and the chains then win
+    places, one when either finds nothing, none when fill reaches the bound. (The fake
+    exchange gives up a place the chains refill, so both find something every round.)"""
     import matcher.solver as solver_module
 
     shifts = (
@@ -518,26 +519,37 @@ def test_exchanges_and_chains_take_turns_while_exchanges_improve(monkeypatch):
     problem = make_problem(shifts=shifts)
     seeds: list[int] = []
     improved = [1]
+    give_up = [True]
 
-    def fake(*args, **kwargs):
+    def fake(state, *args, **kwargs):
         seeds.append(kwargs["seed"])
+        if give_up[0] and state.pair_pos:
+            state._remove(min(state.pair_pos))
         return solver_module.secondary_search.SearchResult(regions=1, improved=improved[0])
 
     monkeypatch.setattr(solver_module.secondary_search, "improve_secondary", fake)
-    messages: list[str] = []
-    solution = solve(problem, time_limit=30, seed=4, threads=1, progress=messages.append)
-    rounds = [m for m in messages if m.startswith("exchanges and chains:")]
+
+    def rounds_of(seed: int = 4) -> list[str]:
+        messages: list[str] = []
+        solution = solve(problem, time_limit=30, seed=seed, threads=1, progress=messages.append)
+        assert check_solution(problem, solution) == []
+        assert [a.shift_id for a in solution.assignments] == ["urgent"]
+        return [m for m in messages if m.startswith("exchanges and chains:")]
+
+    rounds = rounds_of()
     assert len(rounds) == solver_module.EXCHANGE_ROUNDS > 1
+    assert all("1 more places" in m for m in rounds)
     assert seeds[-len(rounds) :] == [4 + r for r in range(1, len(rounds) + 1)]
-    assert solution.metrics.filled < solution.metrics.upper_bound
-    assert check_solution(problem, solution) == []
+    seeds.clear()
+    rounds_of(2**31 - 2)
+    assert seeds[-len(rounds) :][:2] == [2**31 - 1, 0]  # CP-SAT's seeds are 32-bit
 
     improved[0] = 0
-    messages.clear()
-    solve(problem, time_limit=30, seed=4, threads=1, progress=messages.append)
-    assert len([m for m in messages if m.startswith("exchanges and chains:")]) == 1
+    assert len(rounds_of()) == 1
+    improved[0], give_up[0] = 1, False
+    assert len(rounds_of()) == 1
 
-    messages.clear()
+    messages: list[str] = []
     solve(make_problem(), time_limit=30, seed=4, threads=1, progress=messages.append)
     assert not any(m.startswith("exchanges and chains:") for m in messages)
 

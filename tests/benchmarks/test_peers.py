@@ -186,24 +186,10 @@ def test_runner_time_limits_per_size() -> None:
     }
 
 
-def test_runner_measures_ours_with_its_limit_for_the_size(tmp_path) -> None:
-    doc = tmp_path / "benchmarks.md"
-    code = runner.main(
-        [
-            "--sizes",
-            "150x40",
-            "--methods",
-            "ours,ours-travel",
-            "--time-limit-for",
-            "150x40=7",
-            "--workdir",
-            str(tmp_path),
-            "--doc",
-            str(doc),
-        ]
+def test_runner_measures_ours_with_its_limit_for_the_size(tmp_path, run_benchmarks) -> None:
+    text = run_benchmarks(
+        "--sizes", "150x40", "--methods", "ours,ours-travel", "--time-limit-for", "150x40=7"
     )
-    assert code == 0
-    text = doc.read_text()
     assert "150 x 40: `--time-limit 7`" in text
     rows = [line for line in text.splitlines() if line.startswith("| 150 x 40 | ours")]
     assert len(rows) == 2 and all(row.split("|")[-3].strip() == "0" for row in rows)
@@ -211,24 +197,8 @@ def test_runner_measures_ours_with_its_limit_for_the_size(tmp_path) -> None:
     assert travel["settings"]["weights"] == runner.TRAVEL_ONLY_WEIGHTS
 
 
-def test_runner_measures_peers_in_subprocesses_and_writes_the_doc(tmp_path) -> None:
-    doc = tmp_path / "benchmarks.md"
-    code = runner.main(
-        [
-            "--sizes",
-            "200x60",
-            "--methods",
-            "greedy,naive",
-            "--naive-limit",
-            "2",
-            "--workdir",
-            str(tmp_path),
-            "--doc",
-            str(doc),
-        ]
-    )
-    assert code == 0
-    text = doc.read_text()
+def test_runner_measures_peers_in_subprocesses_and_writes_the_doc(run_benchmarks) -> None:
+    text = run_benchmarks("--sizes", "200x60", "--methods", "greedy,naive", "--naive-limit", "2")
     rows = [line for line in text.splitlines() if line.startswith("| 200 x 60 |")]
     assert len(rows) == 2
     assert all(row.split("|")[-3].strip() == "0" for row in rows)  # no violations

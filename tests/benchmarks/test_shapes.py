@@ -43,7 +43,7 @@ def test_shapes_have_what_they_say() -> None:
     assert max(len(v["availability"]) for v in windows["volunteers"]) > 20
 
 
-def test_runner_writes_the_shapes_section(tmp_path, monkeypatch) -> None:
+def test_runner_writes_the_shapes_section(monkeypatch, run_benchmarks) -> None:
     small = {
         kind: (inst, vol // 50, shift // 50, what)
         for kind, (inst, vol, shift, what) in shapes.SHAPES.items()
@@ -51,23 +51,7 @@ def test_runner_writes_the_shapes_section(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(runner, "SHAPES", small)
     monkeypatch.setattr(shapes, "SHAPES", small)
     monkeypatch.setattr(runner, "SHAPES_TIME_LIMIT", 5.0)
-    doc = tmp_path / "benchmarks.md"
-    code = runner.main(
-        [
-            "--sizes",
-            "100x30",
-            "--methods",
-            "greedy",
-            "--shapes",
-            "dense,hours",
-            "--workdir",
-            str(tmp_path),
-            "--doc",
-            str(doc),
-        ]
-    )
-    assert code == 0
-    text = doc.read_text()
+    text = run_benchmarks("--sizes", "100x30", "--methods", "greedy", "--shapes", "dense,hours")
     assert "## Other shapes, `--time-limit 5`" in text
     rows = [line for line in text.splitlines() if line.startswith(("| dense |", "| hours |"))]
     assert len(rows) == 2

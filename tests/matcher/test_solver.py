@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from matcher.check import check_solution
-from matcher.model import Pair, Settings, Weights
+from matcher.model import Pair, Problem, Settings, Weights
 from matcher.problem_io import load_problem
 from matcher.solver import solve
 from tests.matcher.conftest import (
@@ -139,13 +139,20 @@ def test_hour_cap_tighter_than_the_flow_is_solved_exactly():
     assert solution.metrics.filled == 3 == solution.metrics.upper_bound
 
 
-def test_higher_priority_first_even_at_the_cost_of_places():
-    shifts = (
-        make_shift("urgent", start=at(10), end=at(15), priority=5),
-        make_shift("b", start=at(9), end=at(12), priority=1),
-        make_shift("c", start=at(13), end=at(16), priority=1),
+def _priority_costs_a_place() -> Problem:
+    """One volunteer: `urgent` (priority 5) clashes with `b` and `c` (priority 1), which could
+    both be filled: the lexicographic fill holds one place of a bound of two, for good."""
+    return make_problem(
+        shifts=(
+            make_shift("urgent", start=at(10), end=at(15), priority=5),
+            make_shift("b", start=at(9), end=at(12), priority=1),
+            make_shift("c", start=at(13), end=at(16), priority=1),
+        )
     )
-    solution = run(make_problem(shifts=shifts))
+
+
+def test_higher_priority_first_even_at_the_cost_of_places():
+    solution = run(_priority_costs_a_place())
     assert [a.shift_id for a in solution.assignments] == ["urgent"]
     assert solution.metrics.upper_bound == 2
     assert solution.metrics.status == "FEASIBLE"
@@ -511,12 +518,7 @@ def test_exchanges_and_chains_take_turns_while_both_find_something(monkeypatch):
     exchange gives up a place the chains refill, so both find something every round.)"""
     import matcher.solver as solver_module
 
-    shifts = (
-        make_shift("urgent", start=at(10), end=at(15), priority=5),
-        make_shift("b", start=at(9), end=at(12), priority=1),
-        make_shift("c", start=at(13), end=at(16), priority=1),
-    )
-    problem = make_problem(shifts=shifts)
+    problem = _priority_costs_a_place()
     seeds: list[int] = []
     improved = [1]
     give_up = [True]
@@ -557,12 +559,7 @@ def test_exchanges_and_chains_take_turns_while_both_find_something(monkeypatch):
 def test_exchange_rounds_keep_the_seed_within_cp_sat_range():
     """The rounds offset the seed; at the largest seed the format allows, CP-SAT still gets a
     32-bit one."""
-    shifts = (
-        make_shift("urgent", start=at(10), end=at(15), priority=5),
-        make_shift("b", start=at(9), end=at(12), priority=1),
-        make_shift("c", start=at(13), end=at(16), priority=1),
-    )
-    problem = make_problem(shifts=shifts)
+    problem = _priority_costs_a_place()
     messages: list[str] = []
     solution = solve(problem, time_limit=30, seed=2**31 - 1, threads=1, progress=messages.append)
     assert any(m.startswith("exchanges and chains:") for m in messages)

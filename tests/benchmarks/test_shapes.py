@@ -20,7 +20,7 @@ def test_each_shape_is_a_valid_problem_the_matcher_solves_within_the_rules(kind)
     assert len(doc["volunteers"]) == round(n_vol * 0.02)
     assert len(doc["shifts"]) == round(n_shift * 0.02)
     problem = load_problem(doc)
-    solution = solve(problem, time_limit=5, seed=0, threads=1)
+    solution = solve(problem, time_limit=2, seed=0, threads=1)
     assert check_solution(problem, solution) == []
     assert 0 < solution.metrics.filled <= solution.metrics.upper_bound
     assert shapes.shape_problem(kind, seed=3, scale=0.02) == doc  # the same for the same seed
@@ -50,9 +50,9 @@ def test_runner_writes_the_shapes_section(monkeypatch, run_benchmarks) -> None:
     }
     monkeypatch.setattr(runner, "SHAPES", small)
     monkeypatch.setattr(shapes, "SHAPES", small)
-    monkeypatch.setattr(runner, "SHAPES_TIME_LIMIT", 5.0)
+    monkeypatch.setattr(runner, "SHAPES_TIME_LIMIT", 2.0)
     text = run_benchmarks("--sizes", "100x30", "--methods", "greedy", "--shapes", "dense,hours")
-    assert "## Other shapes, `--time-limit 5`" in text
+    assert "## Other shapes, `--time-limit 2`" in text
     rows = [line for line in text.splitlines() if line.startswith(("| dense |", "| hours |"))]
     assert len(rows) == 2
     assert all(row.split("|")[-3].strip() == "0" for row in rows)  # no violations

@@ -123,10 +123,11 @@ def measure(
     memory: int | None,
     problem: Any,
     out: Path,
-    stats_path: Path,
+    stats_path: Path | None,
     label: str,
 ) -> None:
-    """Run one method's command and fill `run` with its process and solution figures."""
+    """Run one method's command and fill `run` with its process and solution figures (and
+    the method's own statistics from `stats_path`, when it wrote them)."""
     print(f"{label} ...", file=sys.stderr, flush=True)
     run.load = os.getloadavg()[0]
     code, wall, peak, tail = run_measured(cmd, timeout, memory)
@@ -145,7 +146,7 @@ def measure(
     else:
         run.ok = True
         run.figures = evaluate(problem, out)
-        if stats_path.exists():
+        if stats_path is not None and stats_path.exists():
             run.stats = json.loads(stats_path.read_text())
     print(
         f"{label}: wall {wall:.1f} s, peak {peak:,.0f} MB, {run.figures if run.ok else run.note}",
@@ -171,23 +172,20 @@ def ours_command(source: Path, out: Path, limit: float) -> list[str]:
     ]
 
 
-def run_shapes(kinds: Sequence[str], work: Path, limit: float, seed: int) -> list[Run]:
-    """Ours on each `benchmarks.shapes` problem with `limit`."""
+def run_shape(kind: str, work: Path, limit: float, seed: int) -> Run:
+    """Ours on one `benchmarks.shapes` problem with `limit`."""
     from matcher.problem_io import load_problem
 
-    runs = []
-    for kind in kinds:
-        _, n_vol, n_shift, _ = SHAPES[kind]
-        problem_path = work / f"shape-{kind}-s{seed}.json"
-        problem_path.write_text(json.dumps(shape_problem(kind, seed)), encoding="utf-8")
-        problem = load_problem(problem_path)
-        out = work / f"ours-shape-{kind}.json"
-        out.unlink(missing_ok=True)
-        run = Run("ours", (n_vol, n_shift), shape=kind)
-        cmd = ours_command(problem_path, out, limit)
-        measure(run, cmd, max(600.0, 10 * limit), None, problem, out, work / "none", f"[{kind}]")
-        runs.append(run)
-    return runs
+    _, n_vol, n_shift, _ = SHAPES[kind]
+    problem_path = work / f"shape-{kind}-s{seed}.json"
+    problem_path.write_text(json.dumps(shape_problem(kind, seed)), encoding="utf-8")
+    problem = load_problem(problem_path)
+    out = work / f"ours-shape-{kind}.json"
+    out.unlink(missing_ok=True)
+    run = Run("ours", (n_vol, n_shift), shape=kind)
+    cmd = ours_command(problem_path, out, limit)
+    measure(run, cmd, max(600.0, 10 * limit), None, problem, out, None, f"[{kind}]")
+    return run
 
 
 def evaluate(problem: Any, solution_path: Path) -> dict[str, Any]:
@@ -731,7 +729,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_doc(Path(args.doc), info, runs, speed, args, instances, finished=False)
         del problem
     for kind in kinds:
-        runs += run_shapes([kind], work, SHAPES_TIME_LIMIT, args.seed)
+        runs.append(run_shape(kind, work, SHAPES_TIME_LIMIT, args.seed))
         write_doc(Path(args.doc), info, runs, speed, args, instances, finished=False)
     write_doc(Path(args.doc), info, runs, speed, args, instances, finished=True)
     (work / "results.json").write_text(

@@ -595,8 +595,9 @@ def _cut_bound(
     # volunteers: the most shifts they can work among their open pairs
     idx = np.flatnonzero(pair_open)
     if len(idx):
+        pv_open = prep.pv[idx]
         vols, best = _most_shifts_all(
-            prep.pv[idx],
+            pv_open,
             prep.pstart[idx],
             prep.pend_rest[idx],
             prep.pdur[idx],
@@ -604,7 +605,7 @@ def _cut_bound(
             prep.v_dur_rem,
             deadline,
         )
-        first = np.searchsorted(prep.pv[idx], vols)
+        first = np.searchsorted(pv_open, vols)
         np.add.at(out, comp_of_pair[idx[first]], best)
         most = dict(zip(vols.tolist(), best.tolist(), strict=True))
     return out, most
@@ -1744,17 +1745,17 @@ class _State:
         for v in broken:
             pairs = sorted(self.vol_pairs[v])
 
-            def value(subset: tuple[int, ...]) -> tuple[int, ...]:
+            def value(p: int) -> tuple[int, ...]:
+                """What keeping pair p adds: a place at its level, its scarcity, its cost."""
                 counts = [0] * (n_levels + 2)
-                for p in subset:
-                    counts[n_levels - int(prep.level[prep.ps[p]])] += 1
-                counts[n_levels] = -sum(scarce(p) for p in subset)
-                counts[n_levels + 1] = -sum(int(prep.pcost[p]) for p in subset)
+                counts[n_levels - int(prep.level[prep.ps[p]])] = 1
+                counts[n_levels] = -scarce(p)
+                counts[n_levels + 1] = -int(prep.pcost[p])
                 return tuple(counts)
 
             best: tuple[int, ...] = ()
             if len(pairs) <= BRUTE_FORCE_SUBSET:
-                best = self._best_subset(v, pairs, [value((p,)) for p in pairs])
+                best = self._best_subset(v, pairs, [value(p) for p in pairs])
             else:
                 chosen: list[int] = []
                 for p in sorted(

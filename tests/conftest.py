@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -14,7 +15,24 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+def worker_database_url(url: str | None, worker: str | None) -> str | None:
+    """The PostgreSQL database of one pytest-xdist worker: ``<name>_<worker>`` beside ``url``.
+
+    Workers run at the same time, and every database test drops and recreates the public
+    schema, so each worker has a database of its own; a run without workers uses ``url``.
+    """
+    if not url or not worker:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    name = (parts.path.lstrip("/") or "test") + "_" + worker
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+CONFIGURED_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_DATABASE_URL = worker_database_url(
+    CONFIGURED_DATABASE_URL, os.environ.get("PYTEST_XDIST_WORKER")
+)
 REFERENCE_TABLES = {"governorate", "skill", "credential_type", "alembic_version"}
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 PASSWORD = "correct horse battery"
@@ -31,6 +49,27 @@ def password_hash(password: str = PASSWORD) -> str:
 
 
 ALL_WEEK = tuple((day, "08:00", "22:00") for day in range(7))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In an xdist worker, create the worker's database and point every test at it."""
+    if TEST_DATABASE_URL and TEST_DATABASE_URL != CONFIGURED_DATABASE_URL:
+        assert CONFIGURED_DATABASE_URL
+        from web.config import normalise_database_url
+
+        name = urllib.parse.urlsplit(TEST_DATABASE_URL).path.lstrip("/")
+        admin = sa.create_engine(
+            normalise_database_url(CONFIGURED_DATABASE_URL), isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        # Modules and child processes that read the environment get the worker's database.
+        os.environ["TEST_DATABASE_URL"] = TEST_DATABASE_URL
 
 
 def reset_postgres(url: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import urllib.parse
 
 import pytest
@@ -12,11 +11,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, TEST_DATABASE_URL
 from web.config import ROOT, normalise_database_url
 from web.extensions import db
-
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 def _scratch_postgres_url() -> str:

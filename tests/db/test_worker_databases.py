@@ -1,0 +1,27 @@
+"""Each pytest-xdist worker runs its PostgreSQL tests in a database of its own."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.conftest import TEST_DATABASE_URL, worker_database_url
+
+
+def test_a_worker_gets_a_database_named_after_it_beside_the_configured_one():
+    url = "postgresql://postgres@127.0.0.1:5432/test"
+    assert worker_database_url(url, "gw1") == "postgresql://postgres@127.0.0.1:5432/test_gw1"
+    assert worker_database_url(url + "?sslmode=disable", "gw0").endswith(
+        "/test_gw0?sslmode=disable"
+    )
+    assert worker_database_url(url, None) == url
+    assert worker_database_url(None, "gw0") is None
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="runs only with TEST_DATABASE_URL")
+def test_this_run_uses_the_workers_database(database_url, backend):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if backend == "postgresql" and worker:
+        assert database_url.endswith("_" + worker)
+        assert os.environ["TEST_DATABASE_URL"] == database_url

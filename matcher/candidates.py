@@ -946,25 +946,25 @@ def pair_positions(
     """
     v = np.asarray(v, dtype=np.int64)
     s = np.asarray(s, dtype=np.int64)
-    pair_parts = []
-    pos_parts = []
-    lo = positions.first_of_shift[s]
-    hi = positions.first_of_shift[s + 1]
-    has_reserved = arr.s_reserved[s].any(axis=1)
-    sel = np.flatnonzero(has_reserved)
+    open_pos = positions.open_of_shift[s]  # -1: the shift has no open places
+    count = (open_pos >= 0).astype(np.int64)
+    # pairs on shifts with reserved places: every position of the shift, in order, kept where
+    # it is the open one or a reserved skill the volunteer holds (the open one has no bit)
+    sel = np.flatnonzero(arr.s_reserved.any(axis=1)[s])
     if len(sel):
-        owner, pos = expand_ranges(lo[sel], hi[sel])
-        pair = sel[owner]
-        is_skill = positions.open_of_shift[s[pair]] != pos
-        pair, pos = pair[is_skill], pos[is_skill]
-        held = (arr.v_skills[v[pair], positions.bit_word[pos]] & positions.bit_mask[pos]) != 0
-        pair_parts.append(pair[held])
-        pos_parts.append(pos[held])
-    has_open = positions.open_of_shift[s] >= 0
-    sel = np.flatnonzero(has_open)
-    pair_parts.append(sel)
-    pos_parts.append(positions.open_of_shift[s[sel]])
-    pair = np.concatenate(pair_parts)
-    pos = np.concatenate(pos_parts)
-    order = np.argsort(pair * max(len(positions), 1) + pos, kind="stable")
-    return pair[order], pos[order]
+        ss = s[sel]
+        owner, pos = expand_ranges(positions.first_of_shift[ss], positions.first_of_shift[ss + 1])
+        held = (arr.v_skills[v[sel[owner]], positions.bit_word[pos]] & positions.bit_mask[pos]) != 0
+        keep = held | (pos == open_pos[sel][owner])
+        owner, pos = owner[keep], pos[keep]
+        count[sel] = np.bincount(owner, minlength=len(sel))
+    # one row per (pair, position): the open position where that is the pair's only one, ...
+    pair = np.repeat(np.arange(len(s), dtype=np.int64), count)
+    out = np.repeat(open_pos, count)
+    if len(sel) and len(owner):
+        # ... and the kept positions of the pairs on shifts with reserved places, in place
+        start = np.cumsum(count) - count
+        run_start = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        rank = np.arange(len(owner)) - np.repeat(run_start, np.diff(np.r_[run_start, len(owner)]))
+        out[start[sel[owner]] + rank] = pos
+    return pair, out

@@ -1064,8 +1064,11 @@ def _volunteer_structure(
     # the group of an interval is its volunteer's first point after its start
     group = np.searchsorted(pts, ks, side="right")
     # an interval reaching past its group's point clashes with the later groups' intervals
-    # starting before its end: the relaxation lets the volunteer take both
-    overhang = np.searchsorted(ks, ke, side="left") > np.searchsorted(ks, pts[group], side="left")
+    # starting before its end (the relaxation lets the volunteer take both): the first start
+    # at or after the point comes before its end (other volunteers' keys are out of range)
+    nxt = np.searchsorted(ks, pts, side="left")
+    first_start_after = np.append(ks, np.iinfo(np.int64).max)[nxt]
+    overhang = first_start_after[group] < ke
     cap = np.bincount(gvol, minlength=n_v).astype(np.int64)
     ms = prep.v_ms_rem
     cap = np.where(ms >= 0, np.minimum(cap, ms), cap)

@@ -21,11 +21,16 @@ def worker_database_url(url: str | None, worker: str | None) -> str | None:
 
     Workers run at the same time, and every database test drops and recreates the public
     schema, so each worker has a database of its own; a run without workers uses ``url``.
+    A worker's child processes inherit both variables: a URL that already names the worker's
+    database is kept.
     """
     if not url or not worker:
         return url
     parts = urllib.parse.urlsplit(url)
-    name = (parts.path.lstrip("/") or "test") + "_" + worker
+    name = parts.path.lstrip("/") or "test"
+    if name.endswith("_" + worker):
+        return url
+    name += "_" + worker
     return urllib.parse.urlunsplit(parts._replace(path="/" + name))
 
 
@@ -68,7 +73,8 @@ def pytest_configure(config: pytest.Config) -> None:
             if not exists:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-        # Modules and child processes that read the environment get the worker's database.
+        # Modules and child processes that read the environment get the worker's database
+        # (a child that imports this module keeps it: worker_database_url is idempotent).
         os.environ["TEST_DATABASE_URL"] = TEST_DATABASE_URL
 
 

@@ -16,6 +16,8 @@ def test_a_worker_gets_a_database_named_after_it_beside_the_configured_one():
         "/test_gw0?sslmode=disable"
     )
     assert worker_database_url(url, None) == url
+    # a worker's child process sees the rewritten URL and the worker's name again
+    assert worker_database_url(worker_database_url(url, "gw1"), "gw1").endswith("/test_gw1")
     assert worker_database_url(None, "gw0") is None
 
 

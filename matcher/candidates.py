@@ -958,13 +958,13 @@ def pair_positions(
         keep = held | (pos == open_pos[sel][owner])
         owner, pos = owner[keep], pos[keep]
         count[sel] = np.bincount(owner, minlength=len(sel))
-    # one row per (pair, position): the open position where that is the pair's only one, ...
+    # one row per (pair, position): the open position where that is the pair's only one, and
+    # the kept positions of the pairs on shifts with reserved places in their rows (both are
+    # in (pair, position) order)
     pair = np.repeat(np.arange(len(s), dtype=np.int64), count)
     out = np.repeat(open_pos, count)
-    if len(sel) and len(owner):
-        # ... and the kept positions of the pairs on shifts with reserved places, in place
-        start = np.cumsum(count) - count
-        run_start = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        rank = np.arange(len(owner)) - np.repeat(run_start, np.diff(np.r_[run_start, len(owner)]))
-        out[start[sel[owner]] + rank] = pos
+    if len(sel):
+        on_reserved = np.zeros(len(s), dtype=bool)
+        on_reserved[sel] = True
+        out[np.repeat(on_reserved, count)] = pos
     return pair, out

@@ -174,20 +174,24 @@ def ours_command(source: Path, out: Path, limit: float) -> list[str]:
     ]
 
 
-def run_shape(kind: str, work: Path, limit: float, seed: int) -> Run:
-    """Ours on one `benchmarks.shapes` problem with `limit`."""
+def run_ours(run: Run, problem_path: Path, out: Path, limit: float, label: str) -> Run:
+    """Ours on a problem file with `limit`, measured into `run` (returned)."""
     from matcher.problem_io import load_problem
 
+    out.unlink(missing_ok=True)
+    problem = load_problem(problem_path)
+    cmd = ours_command(problem_path, out, limit)
+    measure(run, cmd, max(600.0, 10 * limit), None, problem, out, None, label)
+    return run
+
+
+def run_shape(kind: str, work: Path, limit: float, seed: int) -> Run:
+    """Ours on one `benchmarks.shapes` problem with `limit`."""
     _, n_vol, n_shift, _ = SHAPES[kind]
     problem_path = work / f"shape-{kind}-s{seed}.json"
     problem_path.write_text(json.dumps(shape_problem(kind, seed)), encoding="utf-8")
-    problem = load_problem(problem_path)
-    out = work / f"ours-shape-{kind}.json"
-    out.unlink(missing_ok=True)
     run = Run("ours", (n_vol, n_shift), shape=kind)
-    cmd = ours_command(problem_path, out, limit)
-    measure(run, cmd, max(600.0, 10 * limit), None, problem, out, None, f"[{kind}]")
-    return run
+    return run_ours(run, problem_path, work / f"ours-shape-{kind}.json", limit, f"[{kind}]")
 
 
 def evaluate(problem: Any, solution_path: Path) -> dict[str, Any]:
@@ -783,15 +787,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for n, m in sizes:
         if (n, m) not in tight_limits:
             continue
+        limit = tight_limits[(n, m)]
+        run = Run("ours", (n, m), tight_limit=limit)
         problem_path = work / f"problem-{n}x{m}-s{args.seed}.json"
         out = work / f"ours-{n}x{m}-tight.json"
-        out.unlink(missing_ok=True)
-        run = Run("ours", (n, m), tight_limit=tight_limits[(n, m)])
-        cmd = ours_command(problem_path, out, tight_limits[(n, m)])
-        problem = load_problem(problem_path)
-        measure(run, cmd, 600.0, None, problem, out, None, f"[{n}x{m}] ours, short limit")
-        del problem
-        runs.append(run)
+        runs.append(run_ours(run, problem_path, out, limit, f"[{n}x{m}] ours, short limit"))
         write_doc(Path(args.doc), info, runs, speed, args, instances, finished=False)
     for kind in kinds:
         runs.append(run_shape(kind, work, SHAPES_TIME_LIMIT, args.seed))

@@ -7,6 +7,7 @@ import re
 import tempfile
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -14,6 +15,27 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+
+
+def sibling_database_url(url: str, suffix: str) -> str:
+    """The URL of the database ``<name><suffix>`` on the same server as ``url``."""
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/") or "test"
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name + suffix))
+
+
+@contextmanager
+def postgres_admin(url: str) -> Iterator[sa.Connection]:
+    """An AUTOCOMMIT connection to ``url``, for statements that run outside a transaction
+    (CREATE DATABASE, DROP SCHEMA); its engine is disposed afterwards."""
+    from web.config import normalise_database_url
+
+    engine = sa.create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def worker_database_url(url: str | None, worker: str | None) -> str | None:
@@ -26,12 +48,9 @@ def worker_database_url(url: str | None, worker: str | None) -> str | None:
     """
     if not url or not worker:
         return url
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/") or "test"
-    if name.endswith("_" + worker):
+    if urllib.parse.urlsplit(url).path.endswith("_" + worker):
         return url
-    name += "_" + worker
-    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+    return sibling_database_url(url, "_" + worker)
 
 
 CONFIGURED_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -60,19 +79,13 @@ def pytest_configure(config: pytest.Config) -> None:
     """In an xdist worker, create the worker's database and point every test at it."""
     if TEST_DATABASE_URL and TEST_DATABASE_URL != CONFIGURED_DATABASE_URL:
         assert CONFIGURED_DATABASE_URL
-        from web.config import normalise_database_url
-
         name = urllib.parse.urlsplit(TEST_DATABASE_URL).path.lstrip("/")
-        admin = sa.create_engine(
-            normalise_database_url(CONFIGURED_DATABASE_URL), isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as conn:
+        with postgres_admin(CONFIGURED_DATABASE_URL) as conn:
             exists = conn.execute(
                 sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
             ).scalar()
             if not exists:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
         # Modules and child processes that read the environment get the worker's database
         # (a child that imports this module keeps it: worker_database_url is idempotent).
         os.environ["TEST_DATABASE_URL"] = TEST_DATABASE_URL
@@ -80,13 +93,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def reset_postgres(url: str) -> None:
     """Drop and recreate the public schema of the test database (fails loudly if unreachable)."""
-    from web.config import normalise_database_url
-
-    engine = sa.create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
+    with postgres_admin(url) as conn:
         conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def backend_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -11,24 +11,20 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from tests.conftest import BACKENDS, TEST_DATABASE_URL
-from web.config import ROOT, normalise_database_url
+from tests.conftest import BACKENDS, TEST_DATABASE_URL, postgres_admin, sibling_database_url
+from web.config import ROOT
 from web.extensions import db
 
 
 def _scratch_postgres_url() -> str:
     """A separate, empty PostgreSQL database beside the test database."""
     assert TEST_DATABASE_URL
-    parts = urllib.parse.urlsplit(TEST_DATABASE_URL)
-    scratch = (parts.path.lstrip("/") or "test") + "_migrations"
-    admin = sa.create_engine(
-        normalise_database_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
+    url = sibling_database_url(TEST_DATABASE_URL, "_migrations")
+    scratch = urllib.parse.urlsplit(url).path.lstrip("/")
+    with postgres_admin(TEST_DATABASE_URL) as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{scratch}"'))
-    admin.dispose()
-    return urllib.parse.urlunsplit(parts._replace(path="/" + scratch))
+    return url
 
 
 @pytest.fixture(params=BACKENDS)

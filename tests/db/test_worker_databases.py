@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, worker_database_url
+from tests.conftest import CONFIGURED_DATABASE_URL, TEST_DATABASE_URL, worker_database_url
 
 
 def test_a_worker_gets_a_database_named_after_it_beside_the_configured_one():
@@ -21,9 +21,13 @@ def test_a_worker_gets_a_database_named_after_it_beside_the_configured_one():
     assert worker_database_url(None, "gw0") is None
 
 
-@pytest.mark.skipif(not TEST_DATABASE_URL, reason="runs only with TEST_DATABASE_URL")
-def test_this_run_uses_the_workers_database(database_url, backend):
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL (CI sets it)")
+def test_this_run_uses_its_own_database_everywhere():
+    """In a worker: the worker's database, for the fixtures and for child processes alike;
+    in a run without workers: the configured one, untouched."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if backend == "postgresql" and worker:
-        assert database_url.endswith("_" + worker)
-        assert os.environ["TEST_DATABASE_URL"] == database_url
+    expected = worker_database_url(CONFIGURED_DATABASE_URL, worker)
+    assert expected == TEST_DATABASE_URL
+    assert os.environ["TEST_DATABASE_URL"] == expected
+    if worker:
+        assert expected != CONFIGURED_DATABASE_URL

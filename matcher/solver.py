@@ -37,7 +37,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from matcher import _colgen, _cpsat, explain, secondary_search
+from matcher import _anytime, _colgen, _cpsat, explain, secondary_search
 from matcher import candidates as cand
 from matcher.eligibility import caps_reasons, clash, pair_reasons
 from matcher.model import Assignment, Metrics, Problem, Solution
@@ -78,6 +78,8 @@ LAGRANGIAN_COMPONENT_PASSES = 3  # ... again on the new roster while a pass wins
 LAGRANGIAN_PASS_ROOM = 3  # ... and the time left holds this many passes like the last
 LAGRANGIAN_S_PER_PAIR = 3e-5  # ... larger ones when this many seconds per pair are left
 LAGRANGIAN_REGION_STEPS = 3  # the slack volunteers' region grows this many steps outward
+RACE_FLOW_PER_PREP = 6.0  # the flows take up to this many times the preparation (2.4-4.4 seen)
+POST_FLOW_S_PER_PLACE = 2e-5  # components, roster from the flow and repair, per place
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 HOURS_PENALTY = 100  # flow cost per hour a shift is longer than the hour-cap share per shift
@@ -162,14 +164,29 @@ def solve(
     lns_deadline = min(t_start + limit * LNS_WALL_SHARE, hard_end)
     # the Lagrangian and whole-component steps, CP-SAT and the searches again stop by this
     late_deadline = min(t_start + limit * CPSAT_WALL_SHARE, hard_end)
+    prep_began = time.perf_counter()
     prep = _prepare(problem, arr, candidates)
+    now = time.perf_counter()
 
-    # the arc index and the components do not depend on the flow: built while it solves
-    flow, built = _solve_flow(
-        prep, alongside=lambda: (_ArcIndex.build(prep), _structure(prep)), threads=threads
-    )
-    assert built is not None
-    index, structure = built
+    # the flows are used when they end by this (the repair and the components come next)
+    flow_by = hard_end - POST_FLOW_S_PER_PLACE * problem.demand
+    quick: _State | None = None  # the quick roster, when the flows may not end in time
+    if now + RACE_FLOW_PER_PREP * (now - prep_began) > flow_by:
+        raced, index, quick = _race_flow(prep, threads, flow_by)
+        if raced is None:
+            say(
+                f"quick roster: {len(quick.pair_pos)} places; the flow relaxation did not "
+                f"end in time ({elapsed():.1f} s)"
+            )
+            return _quick_solution(prep, quick, candidates, hard_end, threads, say, elapsed)
+        flow, structure = raced, _structure(prep)
+    else:
+        # the arc index and the components do not depend on the flow: built while it solves
+        flow, built = _solve_flow(
+            prep, alongside=lambda: (_ArcIndex.build(prep), _structure(prep)), threads=threads
+        )
+        assert built is not None
+        index, structure = built
     say(f"flow relaxation: bound {flow.total} places ({elapsed():.1f} s)")
     comp_bound, comp_of_pair, comp_of_lock, _comp_of_shift, comps = _components(
         prep, flow, structure
@@ -486,14 +503,139 @@ def solve(
         if not found.improved:
             break
 
+    if quick is not None and _better(prep, quick, state):
+        say(f"the quick roster is better: {len(quick.pair_pos)} places")
+        state = quick
+        proven_secondary[:] = False
+    return _solution(
+        prep,
+        state,
+        candidates,
+        int(bound.sum()),
+        proven_secondary=bool(proven_secondary.all()),
+        flow_bound=int(comp_bound.sum()),
+        rank=flow.rank,
+        components_cpsat=len(selected),
+        threads=threads,
+        say=say,
+        elapsed=elapsed,
+    )
+
+
+def _race_flow(
+    prep: _Prepared, threads: int, flow_by: float
+) -> tuple[_Flow | None, _ArcIndex, _State]:
+    """The flows in a forked process, the quick roster here: (the flow, or None when it did
+    not end by `flow_by` or this process was not ready for it by then; the arc index; the
+    quick roster). Without fork, or when `flow_by` has passed, the quick roster alone.
+
+    With two threads or more the quick roster and then the augmenting chains on it run
+    while the flows solve (the flows get one thread less); with one, the quick roster is
+    built first and this process waits for the flows.
+    """
+
+    def flows() -> _Flow:
+        return _solve_flow(prep, threads=max(1, threads - 1))[0]
+
+    def wait(pending: _anytime.Forked[_Flow]) -> _Flow | None:
+        left = flow_by - time.perf_counter()
+        return pending.result(left) if left > 0 else None
+
+    if flow_by <= time.perf_counter() or not _anytime.can_fork():
+        index = _ArcIndex.build(prep)
+        return None, index, _State.from_greedy(prep, index)
+    if threads >= 2:
+        with _anytime.run_forked(flows) as pending:
+            index = _ArcIndex.build(prep)
+            quick = _State.from_greedy(prep, index)
+            quick.augment(prep, deadline=flow_by, every_free=True, stop=pending.ready)
+            return wait(pending), index, quick
+    index = _ArcIndex.build(prep)
+    quick = _State.from_greedy(prep, index)
+    with _anytime.run_forked(flows) as pending:
+        return wait(pending), index, quick
+
+
+def _better(prep: _Prepared, a: _State, b: _State) -> bool:
+    """Whether roster `a` fills more places than `b` by level (highest first). At equal fill
+    `b` stays: its secondary costs are optimised, fairness and the rest included."""
+
+    def key(st: _State) -> list[int]:
+        pairs = np.fromiter(st.pair_pos, dtype=np.int64, count=len(st.pair_pos))
+        locked = np.fromiter(st.locked_pos, dtype=np.int64, count=len(st.locked_pos))
+        levels = np.concatenate([prep.level[prep.ps[pairs]], prep.level[prep.lk_s[locked]]])
+        return np.bincount(levels, minlength=prep.n_levels + 1)[::-1].tolist()
+
+    return key(a) > key(b)
+
+
+def _quick_solution(
+    prep: _Prepared,
+    quick: _State,
+    candidates: cand.Candidates,
+    hard_end: float,
+    threads: int,
+    say: Progress,
+    elapsed: Callable[[], float],
+) -> Solution:
+    """The solution from the quick roster (the flows did not end in time): chains to every
+    free place until the hard end, and `_anytime.simple_bound` for the bound."""
+    won = quick.augment(prep, deadline=hard_end, every_free=True)
+    if won:
+        say(f"chains: {won} more places ({elapsed():.1f} s)")
+    positions = prep.positions
+    n_shifts = prep.arr.n_shifts
+    per_vol = np.bincount(prep.pv, minlength=prep.arr.n_volunteers)
+    per_vol = np.where(prep.v_ms_rem >= 0, np.minimum(per_vol, prep.v_ms_rem), per_vol)
+    per_shift, total = _anytime.simple_bound(
+        positions.capacity,
+        positions.shift,
+        np.concatenate([prep.a_pos, prep.la_pos]),
+        np.bincount(prep.ps, minlength=n_shifts) + np.bincount(prep.lk_s, minlength=n_shifts),
+        int(per_vol.sum()) + len(prep.lk_v),
+    )
+    level = prep.level
+    rank = {lv: min(total, int(per_shift[level >= lv].sum())) for lv in range(1, prep.n_levels + 1)}
+    return _solution(
+        prep,
+        quick,
+        candidates,
+        total,
+        proven_secondary=False,
+        flow_bound=total,
+        rank=rank,
+        components_cpsat=0,
+        threads=threads,
+        say=say,
+        elapsed=elapsed,
+    )
+
+
+def _solution(
+    prep: _Prepared,
+    state: _State,
+    candidates: cand.Candidates,
+    bound: int,
+    *,
+    proven_secondary: bool,
+    flow_bound: int,
+    rank: dict[int, int] | None,
+    components_cpsat: int,
+    threads: int,
+    say: Progress,
+    elapsed: Callable[[], float],
+) -> Solution:
+    """The solution of a roster: assignments, status against `bound` (places, overflowing
+    locked pairs not counted), explanations of what is left unfilled, metrics."""
+    problem, arr = prep.arr.problem, prep.arr
     assignments, overflow = state.assignments(prep)
     filled = len(assignments)
-    upper_bound = int(bound.sum()) + overflow
+    upper_bound = bound + overflow
     demand = problem.demand
     if demand == 0 and filled == 0:
         status = "EMPTY"
     elif filled >= upper_bound:
-        status = "OPTIMAL" if bool(proven_secondary.all()) else "FILL_OPTIMAL"
+        status = "OPTIMAL" if proven_secondary else "FILL_OPTIMAL"
     else:
         status = "FEASIBLE"
     unfilled = explain.explain_unfilled(problem, arr, candidates, assignments, workers=threads)
@@ -516,10 +658,10 @@ def solve(
         filled_by_priority=dict(sorted(by_priority.items())),
         fairness_spread=float(max(counts) - min(counts)) if counts else None,
         extra={
-            "flow_bound": int(comp_bound.sum()) + overflow,
+            "flow_bound": flow_bound + overflow,
             "candidate_pairs": len(candidates),
-            "components_cpsat": len(selected),
-            "bound_at_or_above_priority": _priority_bounds(prep, flow, overflow),
+            "components_cpsat": components_cpsat,
+            "bound_at_or_above_priority": _priority_bounds(prep, rank, overflow),
         },
     )
     say(f"done: {filled}/{demand} places, bound {upper_bound}, {status} ({elapsed():.1f} s)")
@@ -728,13 +870,13 @@ def _most_shifts(st: list[int], er: list[int], dur: list[int], ms: int, dr: int)
     return max(k for k in range(k_max + 1) if final[k] <= dr)
 
 
-def _priority_bounds(prep: _Prepared, flow: _Flow, overflow: int) -> dict[str, int]:
-    """Proven bound (flow relaxation) on places of each priority or higher, by priority."""
-    if not flow.rank:
+def _priority_bounds(prep: _Prepared, rank: dict[int, int] | None, overflow: int) -> dict[str, int]:
+    """Proven bound on places of each priority or higher (`rank`, by level), by priority."""
+    if not rank:
         return {}
     priorities = np.unique(prep.arr.s_priority)
     return {
-        str(int(p)): int(flow.rank.get(lv, 0)) + overflow
+        str(int(p)): int(rank.get(lv, 0)) + overflow
         for lv, p in enumerate(priorities.tolist(), start=1)
     }
 
@@ -944,7 +1086,8 @@ def _locked_arcs(
     for s, lks in sorted(by_shift.items()):
         qs = range(int(first[s]), int(first[s + 1]))
         places = int(positions.capacity[qs.start : qs.stop].sum())
-        short = min(len(lks), places) - _locked_matching(lks, proper, positions.capacity)
+        matched = sum(map(len, _locked_holders(lks, proper, positions.capacity).values()))
+        short = min(len(lks), places) - matched
         if short <= 0:
             continue
         budget[s] = short
@@ -961,8 +1104,11 @@ def _locked_arcs(
     return la_lock[order], la_pos[order], la_off[order], budget
 
 
-def _locked_matching(lks: list[int], proper: dict[int, list[int]], capacity: np.ndarray) -> int:
-    """Most of the locked pairs `lks` (of one shift) placed on positions they may fill."""
+def _locked_holders(
+    lks: list[int], proper: dict[int, list[int]], capacity: np.ndarray
+) -> dict[int, list[int]]:
+    """Most of the locked pairs `lks` (of one shift) placed on positions they may fill:
+    position -> its locked pairs (a maximum matching)."""
     holders: dict[int, list[int]] = defaultdict(list)  # position -> locked pairs on it
 
     def place(lk: int, seen: set[int]) -> bool:
@@ -980,7 +1126,9 @@ def _locked_matching(lks: list[int], proper: dict[int, list[int]], capacity: np.
                     return True
         return False
 
-    return sum(1 for lk in lks if place(lk, set()))
+    for lk in lks:
+        place(lk, set())
+    return holders
 
 
 # ---------------------------------------------------------------------- flow relaxation
@@ -1693,6 +1841,63 @@ class _State:
         st.flow_fill = flow_fill
         return st
 
+    @classmethod
+    def from_greedy(cls, prep: _Prepared, index: _ArcIndex | None = None) -> _State:
+        """A roster without the flow: the locked pairs as the flow would place them (the
+        most on places they may fill, then a shift's budget on its other free places, those
+        fewest others may take first), then `_anytime.greedy` on the places left."""
+        st = cls(prep, index)
+        positions = prep.positions
+        takers = np.diff(st.arcs_pos_bounds).tolist()  # candidate arcs into each position
+        proper: dict[int, list[int]] = defaultdict(list)
+        off: dict[int, list[int]] = defaultdict(list)
+        for lk, q, is_off in zip(
+            prep.la_lock.tolist(), prep.la_pos.tolist(), prep.la_off.tolist(), strict=True
+        ):
+            (off if is_off else proper)[lk].append(q)
+        by_shift: dict[int, list[int]] = defaultdict(list)
+        for lk, s in enumerate(prep.lk_s.tolist()):
+            by_shift[s].append(lk)
+        for s, lks in sorted(by_shift.items()):
+            for q, holders in sorted(_locked_holders(lks, proper, positions.capacity).items()):
+                for lk in holders:
+                    st.locked_pos[lk] = q
+                    st.pos_fill[q] += 1
+            budget = prep.off_budget.get(s, 0)
+            for lk in lks:
+                if not budget:
+                    break
+                if lk in st.locked_pos:
+                    continue
+                # the free place others could least fill: fewest takers beyond its room
+                room = {
+                    q: int(positions.capacity[q] - st.pos_fill[q])
+                    for q in off[lk]
+                    if st.pos_fill[q] < positions.capacity[q]
+                }
+                q = min(room, key=lambda q: (takers[q] - room[q], q), default=None)
+                if q is not None:
+                    st.locked_pos[lk] = q
+                    st.pos_fill[q] += 1
+                    budget -= 1
+        pairs, places = _anytime.greedy(
+            prep.a_pair,
+            prep.a_pos,
+            prep.pcost,
+            prep.pv,
+            prep.pstart,
+            prep.pend_rest,
+            prep.pdur,
+            prep.v_ms_rem,
+            prep.v_dur_rem,
+            positions.capacity - st.pos_fill,
+            prep.level[positions.shift],
+        )
+        for pair, q in zip(pairs, places, strict=True):
+            st._add(pair, q)
+        st.flow_fill = st.pos_fill.copy()
+        return st
+
     def _add(self, pair: int, pos: int) -> None:
         self.pair_pos[pair] = pos
         v = self.pv_l[pair]
@@ -1849,23 +2054,32 @@ class _State:
         return sorted(p for p in mine if dr < 0 or hours - dur[p] <= dr)
 
     def augment(
-        self, prep: _Prepared, deadline: float = float("inf"), *, every_free: bool = False
+        self,
+        prep: _Prepared,
+        deadline: float = float("inf"),
+        *,
+        every_free: bool = False,
+        stop: Callable[[], bool] | None = None,
     ) -> int:
         """Refill the places the repair freed through chains of moves that keep every rule
         (with `every_free`, every free place, those the relaxed flow left free too); return
-        the places won (stops at the deadline)."""
+        the places won (stops at the deadline, or once `stop()` is true)."""
         positions = prep.positions
         target = positions.capacity if every_free else self.flow_fill
         won = 0
         free = np.flatnonzero(self.pos_fill < target)
         order = sorted(free.tolist(), key=lambda q: (-int(prep.level[positions.shift[q]]), q))
+
+        def over() -> bool:
+            # (a search takes microseconds to milliseconds: the clock is cheap beside it)
+            return time.perf_counter() >= deadline or (stop is not None and stop())
+
         for q in order:
             while self.pos_fill[q] < min(positions.capacity[q], target[q]):
-                # (a search takes microseconds to milliseconds: the clock is cheap beside it)
-                if time.perf_counter() >= deadline or not self._augment_one(q):
+                if over() or not self._augment_one(q):
                     break
                 won += 1
-            if time.perf_counter() >= deadline:
+            if over():
                 break
         return won
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import multiprocessing
-import multiprocessing.pool
+import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -168,47 +171,100 @@ def _lazy(make: Callable[[], Iterator[_T]]) -> Iterator[_T]:
 
 # ---------------------------------------------------------------------- forked work
 
-_PENDING: Callable[[], object] | None = None  # what the forked worker calls (inherited)
-
-
-def _call_pending() -> object:
-    assert _PENDING is not None
-    return _PENDING()
+Report = Callable[[object], None]
 
 
 def can_fork() -> bool:
-    """Whether work can run in a forked process (POSIX)."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether work can run in a forked process: POSIX, and not inside a daemonic process
+    (a `multiprocessing.Pool` worker, which may not have children)."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def _child(call: Callable[[Report], object], conn: Connection) -> None:
+    """The forked process: `call`'s reports, then its result or its error, down the pipe."""
+    # the caller's handlers are not ours: a host that handles SIGTERM itself (graceful
+    # shutdown) must not keep this process alive, nor a SIGINT meant for it stop this one
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        result = call(lambda item: conn.send(("report", item)))
+    except BaseException as exc:  # the parent raises it
+        conn.send(("error", exc))
+    else:
+        conn.send(("result", result))
+    finally:
+        conn.close()
 
 
 class Forked(Generic[_T]):
-    """A call running in a forked process; `result` waits for it up to a timeout."""
+    """A call running in a forked process: what it reported so far, and its result."""
 
-    def __init__(self, pending: multiprocessing.pool.AsyncResult) -> None:
-        self._pending = pending
+    def __init__(
+        self, process: BaseProcess | None, conn: Connection | None, error: str | None = None
+    ) -> None:
+        self._process = process
+        self._conn = conn
+        self._done = False
+        self._result: _T | None = None
+        self.reports: list[object] = []  # what the call reported so far, in order
+        self.error = error  # why the process could not be started (then nothing comes)
+
+    def _read(self, timeout: float) -> None:
+        """Take in what the process sent, waiting up to `timeout` seconds for its end."""
+        if self._conn is None:
+            return
+        end = time.monotonic() + max(timeout, 0.0)
+        while not self._done and self._conn.poll(max(end - time.monotonic(), 0.0)):
+            try:
+                kind, item = self._conn.recv()
+            except EOFError:  # the process died without a word (killed, out of memory)
+                code = self._process.exitcode if self._process else None
+                raise RuntimeError(
+                    f"the forked process ended without a result (exit code {code})"
+                ) from None
+            if kind == "report":
+                self.reports.append(item)
+            elif kind == "error":
+                raise item
+            else:
+                self._done, self._result = True, item
 
     def ready(self) -> bool:
-        """Whether the call has ended (its result or exception is waiting)."""
-        return self._pending.ready()
+        """Whether the call has ended (its result or error is waiting)."""
+        self._read(0.0)
+        return self._done
 
     def result(self, timeout: float) -> _T | None:
         """The call's result, or None when it is not ready within `timeout` seconds (its
-        process is then stopped when the `run_forked` block ends). Its exceptions are
-        raised here."""
-        try:
-            return self._pending.get(max(timeout, 0.0))
-        except multiprocessing.TimeoutError:
-            return None
+        process is then stopped when the `run_forked` block ends). Its error is raised
+        here."""
+        self._read(timeout)
+        return self._result if self._done else None
 
 
 @contextmanager
-def run_forked(call: Callable[[], _T]) -> Iterator[Forked[_T]]:
-    """Start `call()` in a forked process (it sees this process's memory as it is now; the
-    result comes back pickled); the process is stopped when the block ends."""
-    global _PENDING
-    _PENDING = call
+def run_forked(call: Callable[[Report], _T]) -> Iterator[Forked[_T]]:
+    """Start `call(report)` in a forked process: it sees this process's memory as it is now,
+    and what it passes to `report` and returns comes back pickled. The process is killed
+    when the block ends. When it cannot be started (fork refused: out of memory, too many
+    processes), the `Forked` never becomes ready and says why in `error`."""
+    ctx = multiprocessing.get_context("fork")
+    here, there = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child, args=(call, there), daemon=True)
     try:
-        with multiprocessing.get_context("fork").Pool(1) as pool:
-            yield Forked(pool.apply_async(_call_pending))
+        process.start()
+    except OSError as exc:
+        here.close()
+        there.close()
+        yield Forked(None, None, error=f"{type(exc).__name__}: {exc}")
+        return
+    there.close()
+    try:
+        yield Forked(process, here)
     finally:
-        _PENDING = None
+        here.close()
+        process.kill()  # (nothing in it needs to be let go of gracefully)
+        process.join()

@@ -17,6 +17,10 @@ Pipeline (docs/solver.md explains why each step is exact or a valid bound):
 5. with the fill held, the secondary costs of the components still unproven: CP-SAT (one
    worker, LP-based) where the model is small enough, then a neighbourhood search
    (:mod:`matcher.secondary_search`) on the rest.
+
+When the flows of step 2 may not end within the time limit, they run in a forked process
+while a quick greedy roster is built here (:mod:`matcher._anytime`); without them in time, that
+roster, improved by the chains of step 3, is the solution, with a simpler proven bound.
 """
 
 from __future__ import annotations
@@ -79,7 +83,8 @@ LAGRANGIAN_PASS_ROOM = 3  # ... and the time left holds this many passes like th
 LAGRANGIAN_S_PER_PAIR = 3e-5  # ... larger ones when this many seconds per pair are left
 LAGRANGIAN_REGION_STEPS = 3  # the slack volunteers' region grows this many steps outward
 RACE_FLOW_PER_PREP = 6.0  # the flows take up to this many times the preparation (2.4-4.4 seen)
-POST_FLOW_S_PER_PLACE = 2e-5  # components, roster from the flow and repair, per place
+POST_FLOW_S_PER_PLACE = 3e-5  # roster from the flow, repair and its chains: per place,
+POST_FLOW_S_PER_PAIR = 1e-7  # ... or per candidate pair, whichever is more
 AUGMENT_MAX_VISITS = 1500  # volunteer visits per augmenting search (deterministic budget)
 BRUTE_FORCE_SUBSET = 12  # repair: exhaustive best subset up to this many shifts of a volunteer
 HOURS_PENALTY = 100  # flow cost per hour a shift is longer than the hour-cap share per shift
@@ -168,18 +173,20 @@ def solve(
     prep = _prepare(problem, arr, candidates)
     now = time.perf_counter()
 
-    # the flows are used when they end by this (the repair and the components come next)
-    flow_by = hard_end - POST_FLOW_S_PER_PLACE * problem.demand
+    # the flows are used when they end by this (the roster from them and the repair next)
+    flow_by = hard_end - max(
+        POST_FLOW_S_PER_PLACE * problem.demand, POST_FLOW_S_PER_PAIR * len(candidates)
+    )
     quick: _State | None = None  # the quick roster, when the flows may not end in time
     if now + RACE_FLOW_PER_PREP * (now - prep_began) > flow_by:
-        raced, index, quick = _race_flow(prep, threads, flow_by)
-        if raced is None:
-            say(
-                f"quick roster: {len(quick.pair_pos)} places; the flow relaxation did not "
-                f"end in time ({elapsed():.1f} s)"
+        race = _race_flow(prep, threads, flow_by)
+        quick, index = race.quick, race.index
+        if race.flow is None:
+            say(f"quick roster: {len(quick.pair_pos)} places; {race.note} ({elapsed():.1f} s)")
+            return _quick_solution(
+                prep, quick, candidates, race.rank, hard_end, threads, say, elapsed
             )
-            return _quick_solution(prep, quick, candidates, hard_end, threads, say, elapsed)
-        flow, structure = raced, _structure(prep)
+        flow, structure = race.flow, race.structure or _structure(prep)
     else:
         # the arc index and the components do not depend on the flow: built while it solves
         flow, built = _solve_flow(
@@ -522,38 +529,58 @@ def solve(
     )
 
 
-def _race_flow(
-    prep: _Prepared, threads: int, flow_by: float
-) -> tuple[_Flow | None, _ArcIndex, _State]:
-    """The flows in a forked process, the quick roster here: (the flow, or None when it did
-    not end by `flow_by` or this process was not ready for it by then; the arc index; the
-    quick roster). Without fork, or when `flow_by` has passed, the quick roster alone.
+@dataclass
+class _Race:
+    """What `_race_flow` ends with."""
 
-    With two threads or more the quick roster and then the augmenting chains on it run
-    while the flows solve (the flows get one thread less); with one, the quick roster is
-    built first and this process waits for the flows.
+    flow: _Flow | None  # None: not ready by its deadline, or no process could run it
+    index: _ArcIndex
+    quick: _State
+    rank: dict[int, int] | None  # the max flows' bounds by level, when they came
+    structure: _Structure | None  # the components, when built while the flows solved
+    note: str  # why there is no flow (progress)
+
+
+def _race_flow(prep: _Prepared, threads: int, flow_by: float) -> _Race:
+    """The flows in a forked process, the quick roster here; the flow is taken when it is
+    ready by `flow_by`. Without fork, or when `flow_by` has passed already, the quick
+    roster alone.
+
+    With two threads or more the quick roster, the components and then the augmenting
+    chains on the quick roster run while the flows solve (the flows get one thread less);
+    with one, the quick roster is built first and this process waits for the flows.
     """
 
-    def flows() -> _Flow:
-        return _solve_flow(prep, threads=max(1, threads - 1))[0]
+    def flows(report: _anytime.Report) -> _Flow:
+        return _solve_flow(prep, threads=max(1, threads - 1), on_rank=report)[0]
 
-    def wait(pending: _anytime.Forked[_Flow]) -> _Flow | None:
+    def wait(pending: _anytime.Forked[_Flow], structure: _Structure | None = None) -> _Race:
         left = flow_by - time.perf_counter()
-        return pending.result(left) if left > 0 else None
+        flow = pending.result(left) if left > 0 else None
+        pending.ready()  # (takes in what the flows reported so far)
+        rank = pending.reports[-1] if pending.reports else None
+        assert rank is None or isinstance(rank, dict)
+        if pending.error is not None:
+            note = f"no process for the flow relaxation ({pending.error})"
+        else:
+            note = "the flow relaxation did not end in time" + (
+                "" if rank is None else " (its max flows did)"
+            )
+        return _Race(flow, index, quick, rank, structure, note)
 
-    if flow_by <= time.perf_counter() or not _anytime.can_fork():
-        index = _ArcIndex.build(prep)
-        return None, index, _State.from_greedy(prep, index)
-    if threads >= 2:
+    if threads >= 2 and flow_by > time.perf_counter() and _anytime.can_fork():
         with _anytime.run_forked(flows) as pending:
             index = _ArcIndex.build(prep)
             quick = _State.from_greedy(prep, index)
+            structure = _structure(prep)
             quick.augment(prep, deadline=flow_by, every_free=True, stop=pending.ready)
-            return wait(pending), index, quick
+            return wait(pending, structure)
     index = _ArcIndex.build(prep)
     quick = _State.from_greedy(prep, index)
-    with _anytime.run_forked(flows) as pending:
-        return wait(pending), index, quick
+    if flow_by > time.perf_counter() and _anytime.can_fork():
+        with _anytime.run_forked(flows) as pending:
+            return wait(pending)
+    return _Race(None, index, quick, None, None, "no time or no fork for the flow relaxation")
 
 
 def _better(prep: _Prepared, a: _State, b: _State) -> bool:
@@ -573,13 +600,15 @@ def _quick_solution(
     prep: _Prepared,
     quick: _State,
     candidates: cand.Candidates,
+    flow_rank: dict[int, int] | None,
     hard_end: float,
     threads: int,
     say: Progress,
     elapsed: Callable[[], float],
 ) -> Solution:
     """The solution from the quick roster (the flows did not end in time): chains to every
-    free place until the hard end, and `_anytime.simple_bound` for the bound."""
+    free place until the hard end; the bound by level is `_anytime.simple_bound`'s, or the
+    max flows' (`flow_rank`) where they ended in time and are lower."""
     won = quick.augment(prep, deadline=hard_end, every_free=True)
     if won:
         say(f"chains: {won} more places ({elapsed():.1f} s)")
@@ -595,14 +624,17 @@ def _quick_solution(
         int(per_vol.sum()) + len(prep.lk_v),
     )
     level = prep.level
-    rank = {lv: min(total, int(per_shift[level >= lv].sum())) for lv in range(1, prep.n_levels + 1)}
+    rank = {
+        lv: min(total, int(per_shift[level >= lv].sum()), (flow_rank or {}).get(lv, total))
+        for lv in range(1, prep.n_levels + 1)
+    }
     return _solution(
         prep,
         quick,
         candidates,
-        total,
+        rank[1],
         proven_secondary=False,
-        flow_bound=total,
+        flow_bound=flow_rank.get(1) if flow_rank else None,
         rank=rank,
         components_cpsat=0,
         threads=threads,
@@ -618,7 +650,7 @@ def _solution(
     bound: int,
     *,
     proven_secondary: bool,
-    flow_bound: int,
+    flow_bound: int | None,
     rank: dict[int, int] | None,
     components_cpsat: int,
     threads: int,
@@ -626,7 +658,8 @@ def _solution(
     elapsed: Callable[[], float],
 ) -> Solution:
     """The solution of a roster: assignments, status against `bound` (places, overflowing
-    locked pairs not counted), explanations of what is left unfilled, metrics."""
+    locked pairs not counted), explanations of what is left unfilled, metrics (`flow_bound`:
+    the flow relaxation's bound, when it was solved)."""
     problem, arr = prep.arr.problem, prep.arr
     assignments, overflow = state.assignments(prep)
     filled = len(assignments)
@@ -658,7 +691,7 @@ def _solution(
         filled_by_priority=dict(sorted(by_priority.items())),
         fairness_spread=float(max(counts) - min(counts)) if counts else None,
         extra={
-            "flow_bound": flow_bound + overflow,
+            **({} if flow_bound is None else {"flow_bound": flow_bound + overflow}),
             "candidate_pairs": len(candidates),
             "components_cpsat": components_cpsat,
             "bound_at_or_above_priority": _priority_bounds(prep, rank, overflow),
@@ -1459,14 +1492,18 @@ def _in_slices(n: int, *slices: slice) -> np.ndarray:
 
 
 def _solve_flow(
-    prep: _Prepared, alongside: Callable[[], _T] | None = None, threads: int = 1
+    prep: _Prepared,
+    alongside: Callable[[], _T] | None = None,
+    threads: int = 1,
+    on_rank: Callable[[dict[int, int]], None] | None = None,
 ) -> tuple[_Flow, _T | None]:
     """Proven fill bound by max flow, then the cheapest roster with that lexicographic fill.
 
     `alongside` (optional) is called once while the min-cost flow runs (in a second thread
     when `threads` allows: OR-Tools releases the GIL while it solves) and its result is
     returned with the flow; it must not depend on the flow. With two threads the locked and
-    higher-level max flows also run beside the first level's.
+    higher-level max flows also run beside the first level's. `on_rank` (optional) receives
+    the bounds by level (`_Flow.rank`) as soon as the max flows have them.
 
     Per-level fill counts come from max flows restricted to the positions of level >= l (the
     fillable position sets of a flow network form a matroid, so the greedy counts by level are
@@ -1509,6 +1546,8 @@ def _solve_flow(
     for lv, (places, used_lv) in enumerate(level_flows, start=2):
         rank[lv] = places
         used |= used_lv
+    if on_rank is not None:
+        on_rank(dict(rank))
     count = {lv: rank[lv] - rank.get(lv + 1, 0) for lv in rank}
     pruned = _prune(net, prep, used)
 
@@ -1843,9 +1882,10 @@ class _State:
 
     @classmethod
     def from_greedy(cls, prep: _Prepared, index: _ArcIndex | None = None) -> _State:
-        """A roster without the flow: the locked pairs as the flow would place them (the
-        most on places they may fill, then a shift's budget on its other free places, those
-        fewest others may take first), then `_anytime.greedy` on the places left."""
+        """A roster without the flow: the locked pairs placed like the flow places them (the
+        most on places they may fill, then a shift's budget on its other free places; among
+        places, those fewest others could fill first), then `_anytime.greedy` on the places
+        left."""
         st = cls(prep, index)
         positions = prep.positions
         takers = np.diff(st.arcs_pos_bounds).tolist()  # candidate arcs into each position
@@ -1855,6 +1895,11 @@ class _State:
             prep.la_lock.tolist(), prep.la_pos.tolist(), prep.la_off.tolist(), strict=True
         ):
             (off if is_off else proper)[lk].append(q)
+        # a locked pair tries first the place others could least fill (fewest takers
+        # beyond its places): a holder of two skills leaves the other to its holders
+        capacity = positions.capacity.tolist()
+        for qs in proper.values():
+            qs.sort(key=lambda q: (takers[q] - capacity[q], q))
         by_shift: dict[int, list[int]] = defaultdict(list)
         for lk, s in enumerate(prep.lk_s.tolist()):
             by_shift[s].append(lk)

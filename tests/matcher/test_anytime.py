@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import time
 from collections import Counter
 
@@ -63,7 +65,12 @@ def test_quick_rosters_are_valid_and_their_bound_holds_for_the_optimum(seed, loc
         mp.setattr(_anytime, "can_fork", lambda: False)
         solution = quick_solve(problem, lines)
     best_vec, best_total = brute_force(problem)
-    assert best_total <= solution.metrics.upper_bound
+    # locked pairs beyond their shift's places overflow (the quick roster places the rest)
+    locked_per_shift = Counter(p.shift_id for p in set(problem.locked))
+    overflow = sum(
+        max(0, n - problem.shift_by_id[sid].needed) for sid, n in locked_per_shift.items()
+    )
+    assert best_total + overflow <= solution.metrics.upper_bound
     assert {(p.volunteer_id, p.shift_id) for p in problem.locked} <= {
         (a.volunteer_id, a.shift_id) for a in solution.assignments
     }
@@ -166,6 +173,20 @@ def test_the_quick_roster_places_a_locked_pairs_budget_where_others_cannot_fill(
     assert solution.metrics.filled == solution.metrics.upper_bound == 3
 
 
+def test_a_locked_holder_of_two_skills_leaves_the_place_others_can_fill(quick_only):
+    # locked L holds music and tutoring, free M music only; the shift reserves one of each:
+    # L takes tutoring, M music
+    lead = make_volunteer("L", skills={"music", "tutoring"})
+    musician = make_volunteer("M", skills={"music"})
+    shift = make_shift(needed=2, required_skills={"music": 1, "tutoring": 1})
+    problem = make_problem(
+        volunteers=(lead, musician), shifts=(shift,), locked=(Pair("L", "shift-1"),)
+    )
+    solution = quick_solve(problem, quick_only)
+    assert placed(solution) == {("L", "shift-1", "tutoring"), ("M", "shift-1", "music")}
+    assert solution.metrics.status == "FILL_OPTIMAL"
+
+
 def test_locked_pairs_beyond_the_places_overflow_in_the_quick_roster(quick_only):
     vols = tuple(make_volunteer(f"v{i}") for i in range(3))
     locked = tuple(Pair(f"v{i}", "shift-1") for i in range(3))
@@ -242,37 +263,76 @@ def test_greedy_on_no_arcs_is_empty():
 # ---------------------------------------------------------------------- forked work
 
 
-def _forty_two() -> int:
+def _forty_two(report) -> int:
+    report("half way")
     return 42
 
 
-def test_run_forked_returns_the_result():
+def test_run_forked_returns_the_result_and_the_reports():
     with _anytime.run_forked(_forty_two) as pending:
         assert pending.result(30) == 42
         assert pending.ready()
+        assert pending.reports == ["half way"]
 
 
 def test_run_forked_gives_up_at_the_timeout_and_stops_the_process():
-    def slow() -> int:
+    def slow(report) -> int:
+        report(1)
         time.sleep(60)
         return 1
 
     began = time.perf_counter()
     with _anytime.run_forked(slow) as pending:
-        assert pending.result(0.2) is None
+        assert pending.result(0.5) is None
         assert not pending.ready()
-        workers = list(pending._pending._pool._pool)  # the pool's worker processes
+        assert pending.reports == [1]  # what came before the timeout is kept
+        process = pending._process
     assert time.perf_counter() - began < 30
-    for worker in workers:
-        worker.join(10)
-        assert not worker.is_alive()
+    assert not process.is_alive()
+
+
+def test_run_forked_stops_the_process_when_the_caller_ignores_sigterm():
+    # a host with its own SIGTERM handling (graceful shutdown) must not keep it alive
+    def slow(_report) -> int:
+        time.sleep(60)
+        return 1
+
+    before = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        began = time.perf_counter()
+        with _anytime.run_forked(slow) as pending:
+            assert pending.result(0.3) is None
+            process = pending._process
+        assert time.perf_counter() - began < 10
+        assert not process.is_alive()
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def test_run_forked_says_why_when_no_process_can_start(monkeypatch):
+    def refused(_self):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refused)
+    with _anytime.run_forked(_forty_two) as pending:
+        assert pending.result(0.1) is None
+        assert not pending.ready()
+        assert "Cannot allocate memory" in pending.error
 
 
 def test_run_forked_raises_the_calls_error():
-    def broken() -> int:
+    def broken(_report) -> int:
         raise ValueError("no flow")
 
     with _anytime.run_forked(broken) as pending, pytest.raises(ValueError, match="no flow"):
+        pending.result(30)
+
+
+def test_run_forked_says_when_the_process_died():
+    def dies(_report) -> int:
+        os._exit(3)
+
+    with _anytime.run_forked(dies) as pending, pytest.raises(RuntimeError, match="exit code"):
         pending.result(30)
 
 
@@ -314,6 +374,63 @@ def test_a_flow_that_does_not_end_in_time_leaves_the_quick_roster(monkeypatch, t
     assert solution.metrics.filled <= solution.metrics.upper_bound
 
 
+def test_the_max_flows_bound_is_kept_when_only_the_min_cost_flow_is_late(monkeypatch):
+    # two volunteers, three shifts at the same time (priorities 1, 1, 2): the simple bound
+    # counts 3 places, the max flows 2 (1 at priority 2)
+    vols = (make_volunteer("a"), make_volunteer("b"))
+    shifts = tuple(make_shift(f"s{i}", priority=1 + (i == 2)) for i in range(3))
+    problem = make_problem(volunteers=vols, shifts=shifts)
+    plain = solve(problem, time_limit=10, threads=1)
+    assert plain.metrics.upper_bound == 2
+    real = solver._solve_flow
+
+    def late_after_the_max_flows(prep, *args, on_rank=None, **kwargs):
+        def stuck(rank):
+            on_rank(rank)
+            time.sleep(60)
+
+        return real(prep, *args, on_rank=stuck, **kwargs)
+
+    monkeypatch.setattr(solver, "RACE_FLOW_PER_PREP", 1e12)
+    monkeypatch.setattr(solver, "_solve_flow", late_after_the_max_flows)
+    lines: list[str] = []
+    solution = solve(problem, time_limit=2, threads=2, progress=lines.append)
+    assert any("(its max flows did)" in line for line in lines), lines
+    assert check_solution(problem, solution) == []
+    assert solution.metrics.upper_bound == 2
+    assert solution.metrics.extra["bound_at_or_above_priority"] == {"1": 2, "2": 1}
+
+
+def _raced_in_a_pool_worker(limit: float) -> str:
+    solver.RACE_FLOW_PER_PREP = 1e12  # (the worker's own copy of the module)
+    lines: list[str] = []
+    solution = solve(_medium_problem(), time_limit=limit, threads=1, progress=lines.append)
+    return f"{solution.metrics.filled} {lines[1]}"
+
+
+def test_a_daemonic_process_solves_without_forking():
+    # a multiprocessing.Pool worker may not have children: the quick roster alone
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply(_raced_in_a_pool_worker, (10,))
+    assert "quick roster:" in got and "no time or no fork" in got, got
+
+
+def test_a_refused_fork_leaves_the_quick_roster(monkeypatch):
+    def refused(_self):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(solver, "RACE_FLOW_PER_PREP", 1e12)
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refused)
+    problem = _medium_problem()
+    for threads in (1, 2):
+        lines: list[str] = []
+        solution = solve(problem, time_limit=10, threads=threads, progress=lines.append)
+        assert any("no process for the flow relaxation (" in line for line in lines), lines
+        assert any("Resource temporarily unavailable" in line for line in lines)
+        assert check_solution(problem, solution) == []
+        assert "flow_bound" not in solution.metrics.extra
+
+
 def test_a_spent_limit_takes_the_quick_roster_without_forking(monkeypatch):
     problem = _medium_problem()
 
@@ -330,12 +447,18 @@ def test_a_spent_limit_takes_the_quick_roster_without_forking(monkeypatch):
 def test_the_quick_roster_replaces_the_flows_when_it_fills_more(monkeypatch):
     problem = _medium_problem()
     monkeypatch.setattr(solver, "RACE_FLOW_PER_PREP", 1e12)
+    with monkeypatch.context() as mp:
+        mp.setattr(_anytime, "can_fork", lambda: False)
+        alone = solve(problem, time_limit=10, threads=1)
     monkeypatch.setattr(solver, "_better", lambda _prep, _a, _b: True)
     lines: list[str] = []
     solution = solve(problem, time_limit=10, threads=1, progress=lines.append)
+    assert any(line.startswith("flow relaxation:") for line in lines), lines
     assert any(line.startswith("the quick roster is better:") for line in lines), lines
     assert check_solution(problem, solution) == []
-    # its secondary costs are not proven optimal
+    assert solution.to_dict()["assignments"] == alone.to_dict()["assignments"]
+    # the flow's bound, and its secondary costs are not proven optimal
+    assert solution.metrics.extra["flow_bound"] >= solution.metrics.upper_bound
     assert solution.metrics.status in {"FILL_OPTIMAL", "FEASIBLE"}
 
 
@@ -368,11 +491,5 @@ def test_better_compares_places_by_level_from_the_highest():
 
 @pytest.mark.skipif(not _anytime.can_fork(), reason="fork is POSIX")
 def test_race_runs_in_a_forked_process():
-    seen: list[int] = []
-
-    def pid() -> int:
-        return os.getpid()
-
-    with _anytime.run_forked(pid) as pending:
-        seen.append(pending.result(30))
-    assert seen[0] != os.getpid()
+    with _anytime.run_forked(lambda _report: os.getpid()) as pending:
+        assert pending.result(30) != os.getpid()

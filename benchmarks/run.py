@@ -417,8 +417,10 @@ def tight_lines(runs: list[Run]) -> list[str]:
         "",
         "Ours on the same instances with a limit well below what the table above used: how "
         "far past the limit the whole process ends, and with what. Parsing, the candidates, "
-        "the flow relaxation, the explanations and writing always run; the steps after the "
-        "flows stop at the limit (docs/solver.md, Known limits).",
+        "a quick greedy roster, the explanations and writing always run; the flow relaxation "
+        "is used when it ends in time, else the quick roster with a simpler proven bound (or "
+        "the max flows' bound when they ended in time), and the steps after stop at the limit "
+        "(docs/solver.md, Short time limits and Known limits).",
         "",
         "| size (vol x shifts) | `--time-limit` | wall s | past the limit, s | filled / demand | "
         "bound | fill / bound | status | violations | load |",
@@ -527,7 +529,7 @@ def write_doc(
         "(`wait4` rusage `ru_maxrss`).",
         "- **filled / demand**: places filled out of places needed. **bound**: ours' proven upper "
         "bound on fill (the least of the flow, cut, Lagrangian and CP-SAT bounds of "
-        "docs/solver.md; no valid roster fills more). "
+        "docs/solver.md, or under a short limit the simple bound; no valid roster fills more). "
         "**fill / bound** uses ours' bound for every method of the same instance. The peers "
         "prove no bound of their own and report the demand as theirs.",
         "- **status**: ours' solution status (OPTIMAL, FILL_OPTIMAL: fill proven optimal; "

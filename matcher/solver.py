@@ -182,9 +182,24 @@ def solve(
         race = _race_flow(prep, threads, flow_by)
         quick, index = race.quick, race.index
         if race.flow is None:
+            # the quick roster, chains to every free place until the hard end
             say(f"quick roster: {len(quick.pair_pos)} places; {race.note} ({elapsed():.1f} s)")
-            return _quick_solution(
-                prep, quick, candidates, race.rank, hard_end, threads, say, elapsed
+            won = quick.augment(prep, deadline=hard_end, every_free=True)
+            if won:
+                say(f"chains: {won} more places ({elapsed():.1f} s)")
+            rank = _simple_rank(prep, race.rank)
+            return _solution(
+                prep,
+                quick,
+                candidates,
+                rank[1],
+                proven_secondary=False,
+                flow_bound=race.rank.get(1) if race.rank else None,
+                rank=rank,
+                components_cpsat=0,
+                threads=threads,
+                say=say,
+                elapsed=elapsed,
             )
         flow, structure = race.flow, race.structure or _structure(prep)
     else:
@@ -596,22 +611,9 @@ def _better(prep: _Prepared, a: _State, b: _State) -> bool:
     return key(a) > key(b)
 
 
-def _quick_solution(
-    prep: _Prepared,
-    quick: _State,
-    candidates: cand.Candidates,
-    flow_rank: dict[int, int] | None,
-    hard_end: float,
-    threads: int,
-    say: Progress,
-    elapsed: Callable[[], float],
-) -> Solution:
-    """The solution from the quick roster (the flows did not end in time): chains to every
-    free place until the hard end; the bound by level is `_anytime.simple_bound`'s, or the
-    max flows' (`flow_rank`) where they ended in time and are lower."""
-    won = quick.augment(prep, deadline=hard_end, every_free=True)
-    if won:
-        say(f"chains: {won} more places ({elapsed():.1f} s)")
+def _simple_rank(prep: _Prepared, flow_rank: dict[int, int] | None) -> dict[int, int]:
+    """Bounds by level without the flow: `_anytime.simple_bound`'s, or the max flows'
+    (`flow_rank`) where they ended in time and are lower."""
     positions = prep.positions
     n_shifts = prep.arr.n_shifts
     per_vol = np.bincount(prep.pv, minlength=prep.arr.n_volunteers)
@@ -624,23 +626,10 @@ def _quick_solution(
         int(per_vol.sum()) + len(prep.lk_v),
     )
     level = prep.level
-    rank = {
+    return {
         lv: min(total, int(per_shift[level >= lv].sum()), (flow_rank or {}).get(lv, total))
         for lv in range(1, prep.n_levels + 1)
     }
-    return _solution(
-        prep,
-        quick,
-        candidates,
-        rank[1],
-        proven_secondary=False,
-        flow_bound=flow_rank.get(1) if flow_rank else None,
-        rank=rank,
-        components_cpsat=0,
-        threads=threads,
-        say=say,
-        elapsed=elapsed,
-    )
 
 
 def _solution(

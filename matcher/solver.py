@@ -184,7 +184,7 @@ def solve(
         if race.flow is None:
             # the quick roster, chains to every free place until the hard end
             say(f"quick roster: {len(quick.pair_pos)} places; {race.note} ({elapsed():.1f} s)")
-            won = quick.augment(prep, deadline=hard_end, every_free=True)
+            won = quick.augment(prep, deadline=hard_end, every_free=True, resume=True)
             if won:
                 say(f"chains: {won} more places ({elapsed():.1f} s)")
             rank = _simple_rank(prep, race.rank)
@@ -1833,6 +1833,7 @@ class _State:
         self.arcs_cache: dict[int, list[int]] = {}
         self.lagrangian_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.moves = 0  # places taken so far: a search need not run again on the same roster
+        self.unfinished: list[int] | None = None  # positions a stopped chains pass had left
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -2094,26 +2095,34 @@ class _State:
         *,
         every_free: bool = False,
         stop: Callable[[], bool] | None = None,
+        resume: bool = False,
     ) -> int:
         """Refill the places the repair freed through chains of moves that keep every rule
         (with `every_free`, every free place, those the relaxed flow left free too); return
-        the places won (stops at the deadline, or once `stop()` is true)."""
+        the places won (stops at the deadline, or once `stop()` is true). With `resume`, a
+        pass that was stopped goes on from the position it stopped at instead of starting
+        again (where the positions before it would be searched again first)."""
         positions = prep.positions
         target = positions.capacity if every_free else self.flow_fill
         won = 0
-        free = np.flatnonzero(self.pos_fill < target)
-        order = sorted(free.tolist(), key=lambda q: (-int(prep.level[positions.shift[q]]), q))
+        if resume and self.unfinished is not None:
+            order = self.unfinished
+        else:
+            free = np.flatnonzero(self.pos_fill < target)
+            order = sorted(free.tolist(), key=lambda q: (-int(prep.level[positions.shift[q]]), q))
+        self.unfinished = None
 
         def over() -> bool:
             # (a search takes microseconds to milliseconds: the clock is cheap beside it)
             return time.perf_counter() >= deadline or (stop is not None and stop())
 
-        for q in order:
+        for i, q in enumerate(order):
             while self.pos_fill[q] < min(positions.capacity[q], target[q]):
                 if over() or not self._augment_one(q):
                     break
                 won += 1
             if over():
+                self.unfinished = order[i:]
                 break
         return won
 

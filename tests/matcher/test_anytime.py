@@ -493,3 +493,21 @@ def test_better_compares_places_by_level_from_the_highest():
 def test_race_runs_in_a_forked_process():
     with _anytime.run_forked(lambda _report: os.getpid()) as pending:
         assert pending.result(30) != os.getpid()
+
+
+def test_a_stopped_chains_pass_resumes_where_it_stopped():
+    vols = tuple(make_volunteer(v) for v in "abc")
+    shifts = tuple(make_shift(f"s{d}", start=at(9, d), end=at(12, d)) for d in range(3))
+    problem = make_problem(volunteers=vols, shifts=shifts)
+    prep, state, _pair_of = empty_state(problem)
+    calls = iter(range(100))
+    # stop once the first position is done: the pass records the positions it left
+    assert state.augment(prep, every_free=True, stop=lambda: next(calls) >= 1) == 1
+    assert state.unfinished is not None and len(state.unfinished) == 3
+    state.unfinished = state.unfinished[2:]  # as if it had stopped before the last one
+    assert state.augment(prep, every_free=True, resume=True) == 1  # the last one only
+    assert state.unfinished is None
+    assert state.pos_fill.tolist() == [1, 0, 1]
+    # a pass that ran to its end leaves nothing to resume: a new pass over every free place
+    assert state.augment(prep, every_free=True, resume=True) == 1
+    assert state.pos_fill.tolist() == [1, 1, 1]

@@ -14,7 +14,7 @@ import itertools
 import multiprocessing
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -92,10 +92,10 @@ def greedy(
         # the first few live arcs of each position as Python rows; the rest when needed
         first = np.arange(len(owner)) - cuts[owner] < GREEDY_FIRST_ARCS
         head_cuts = np.searchsorted(owner[first], np.arange(len(block) + 1)).tolist()
-        head = _rows(pairs[first], pair_vol, start, end_rest, duration)
+        head = list(_rows(pairs[first], pair_vol, start, end_rest, duration))
         for j, q in enumerate(block.tolist()):
             need = need_of[q]
-            rows = head_rows = itertools.islice(head, head_cuts[j + 1] - head_cuts[j])
+            rows: Iterable[tuple[int, ...]] = head[head_cuts[j] : head_cuts[j + 1]]
             if cuts[j + 1] - cuts[j] > GREEDY_FIRST_ARCS:
                 rest = pairs[cuts[j] + GREEDY_FIRST_ARCS : cuts[j + 1]]
                 rows = itertools.chain(
@@ -128,8 +128,6 @@ def greedy(
                 need -= 1
                 if not need:
                     break
-            for _ in head_rows:  # the position's unread head rows
-                pass
     return out_pairs, out_pos
 
 

@@ -31,11 +31,16 @@ from tests.matcher.test_solver_properties import brute_force
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def force_quick(mp: pytest.MonkeyPatch) -> None:
+    """Every solve takes the quick roster: the flows are predicted late, fork is unavailable."""
+    mp.setattr(solver, "RACE_FLOW_PER_PREP", 1e12)
+    mp.setattr(_anytime, "can_fork", lambda: False)
+
+
 @pytest.fixture
 def quick_only(monkeypatch):
-    """Every solve takes the quick roster: the flows are predicted late, fork is unavailable."""
-    monkeypatch.setattr(solver, "RACE_FLOW_PER_PREP", 1e12)
-    monkeypatch.setattr(_anytime, "can_fork", lambda: False)
+    """`force_quick` for one test; the progress lines of its solves."""
+    force_quick(monkeypatch)
     lines: list[str] = []
     return lines
 
@@ -61,8 +66,7 @@ def test_quick_rosters_are_valid_and_their_bound_holds_for_the_optimum(seed, loc
     problem = random_problem(seed, volunteers=4, shifts=3, institutions=2, days=1, locked=locked)
     lines: list[str] = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(solver, "RACE_FLOW_PER_PREP", 1e12)
-        mp.setattr(_anytime, "can_fork", lambda: False)
+        force_quick(mp)
         solution = quick_solve(problem, lines)
     best_vec, best_total = brute_force(problem)
     # locked pairs beyond their shift's places overflow (the quick roster places the rest)
@@ -88,8 +92,7 @@ def test_quick_rosters_are_valid_deterministic_and_keep_locked_on_bigger_problem
         seed, volunteers=14, shifts=10, institutions=3, days=2, locked=3, previous=4
     )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(solver, "RACE_FLOW_PER_PREP", 1e12)
-        mp.setattr(_anytime, "can_fork", lambda: False)
+        force_quick(mp)
         first = quick_solve(problem, [])
         second = quick_solve(problem, [])
     assert {(p.volunteer_id, p.shift_id) for p in problem.locked} <= {
@@ -448,7 +451,7 @@ def test_the_quick_roster_replaces_the_flows_when_it_fills_more(monkeypatch):
     problem = _medium_problem()
     monkeypatch.setattr(solver, "RACE_FLOW_PER_PREP", 1e12)
     with monkeypatch.context() as mp:
-        mp.setattr(_anytime, "can_fork", lambda: False)
+        force_quick(mp)
         alone = solve(problem, time_limit=10, threads=1)
     monkeypatch.setattr(solver, "_better", lambda _prep, _a, _b: True)
     lines: list[str] = []
